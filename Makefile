@@ -1,0 +1,48 @@
+# `make demo` and `make test` do all the set-up on a fresh machine: they create .venv and install the
+# project with its test extras the first time (and again whenever pyproject.toml changes).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT := out
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: all demo test lint check-cv2 bench clean samples
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(MAKE) --no-print-directory check-cv2
+	touch $(STAMP)
+
+# mediapipe pulls opencv-contrib-python; a second OpenCV wheel (opencv-python, -headless) would silently
+# overwrite the same cv2 package. Refuse to go on with more than one.
+check-cv2:
+	@n=$$($(PY) -m pip list --format=freeze 2>/dev/null | grep -ci '^opencv'); \
+	if [ "$$n" != "1" ]; then echo "error: expected exactly one OpenCV wheel in $(VENV), found $$n:"; \
+	  $(PY) -m pip list 2>/dev/null | grep -i opencv; exit 1; fi
+	@$(PY) -c "import cv2, mediapipe; from mediapipe.solutions import pose; print('cv2', cv2.__version__, '| mediapipe', mediapipe.__version__)"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check posture calibration ui tests benchmarks sample_videos
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(VENV)/bin/posture analyze sample_videos/demo_session.mp4 --calibrate-from 0:8 --json $(OUT)/demo_analysis.json
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+samples: $(STAMP)
+	$(PY) sample_videos/make_samples.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

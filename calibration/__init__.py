@@ -1,0 +1,1 @@
+"""Baseline capture and per-setup calibration profiles."""

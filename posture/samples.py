@@ -1,0 +1,91 @@
+"""What flows out of the pipeline: one `PostureSample` per analysed frame and `Event`s for things that happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+State = Literal["good", "drifting", "poor", "away", "unknown"]
+STATES: tuple[State, ...] = ("good", "drifting", "poor", "away", "unknown")
+View = Literal["front", "side"]
+
+# Plain-word reasons (keys are stable identifiers stored in history; the UI shows the labels).
+REASONS: dict[str, str] = {
+    "head_forward": "head forward",
+    "head_dropped": "head dropped",
+    "tilted_left": "head tilted left",
+    "tilted_right": "head tilted right",
+    "leaning_left": "leaning left",
+    "leaning_right": "leaning right",
+    "too_close": "too close to the screen",
+    "shoulders_uneven": "shoulders uneven",
+}
+
+EventKind = Literal[
+    "nudge",
+    "nudge_withdrawn",
+    "recovery",
+    "pause",
+    "resume",
+    "snooze",
+    "calibration",
+    "calibration_mismatch",
+    "session_start",
+    "session_end",
+    "break_suggested",
+    "break_started",
+    "break_completed",
+    "break_skipped",
+    "break_postponed",
+    "break_effect",
+    "camera_lost",
+    "camera_back",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PostureSample:
+    """One analysed moment.
+
+    `t` is seconds on the source's own timeline (video position, or monotonic time for a live camera);
+    `wall` is epoch seconds, what history and reports use.
+    """
+
+    t: float
+    wall: float
+    person: bool
+    view: str | None = None
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    score: float | None = None
+    raw_score: float | None = None
+    raw_state: str | None = None
+    state: str = "unknown"
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "t": round(self.t, 3),
+            "person": self.person,
+            "metrics": {k: (None if v is None else round(v, 4)) for k, v in self.metrics.items()},
+            "view": self.view,
+            "score": None if self.score is None else round(self.score, 1),
+            "raw_score": None if self.raw_score is None else round(self.raw_score, 1),
+            "raw_state": self.raw_state,
+            "state": self.state,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened at a moment: a nudge, a break, a pause, a calibration…"""
+
+    t: float
+    wall: float
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"t": round(self.t, 3), "kind": self.kind}
+        out.update(self.data)
+        return out

@@ -1,0 +1,1 @@
+"""The only package that imports Qt / pyqtgraph: tray app, dashboard, wizard, break window, settings."""
