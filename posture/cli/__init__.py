@@ -24,7 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "posture.cli.break_cmd",
     "posture.cli.history_cmd",
     "posture.cli.settings_cmd",
-    "ui.cli",
+    "ui.dashboard_cmd",
+    "ui.run_cmd",
 )
 
 

@@ -1,0 +1,83 @@
+"""Turn a few seconds of upright sitting into a baseline, or say clearly why the capture is unusable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from posture.baseline import Baseline, baseline_from_metrics
+from posture.metrics import MetricSet
+
+GUIDANCE = "Sit upright and comfortable, look at your screen, and stay still for a few seconds."
+
+# A capture is rejected when the user was missing for more than this share of samples…
+MAX_MISSING = 0.3
+# …or when their shoulders wandered more than this many shoulder widths (robust spread)…
+MAX_ANCHOR_SPREAD = 0.12
+# …or when the head-height ratio itself varied this much (they were moving, not sitting still).
+MAX_HEAD_HEIGHT_SPREAD = 0.06
+MIN_CONFIDENCE = 0.6
+MIN_SAMPLES = 4
+
+
+class CaptureRejected(ValueError):
+    """The capture is not a usable baseline; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureQuality:
+    samples: int
+    present: int
+    anchor_spread: float
+    confidence: float
+
+    @property
+    def verdict(self) -> str:
+        if self.anchor_spread < 0.03 and self.confidence > 0.9:
+            return "excellent"
+        if self.anchor_spread < 0.07:
+            return "good"
+        return "usable"
+
+
+def build_baseline(observations: list[MetricSet | None], label: str = "the capture") -> tuple[Baseline, CaptureQuality]:
+    """`observations` holds one entry per sample: the user's metrics, or None when no valid user was seen."""
+    total = len(observations)
+    present = [m for m in observations if m is not None and m.view is not None]
+    if total == 0 or not present:
+        raise CaptureRejected(f"{label}: nobody was in view; sit in front of the camera with head and shoulders visible")
+    if len(present) < MIN_SAMPLES:
+        raise CaptureRejected(
+            f"{label}: only {len(present)} usable samples; capture for longer (at least {MIN_SAMPLES} samples)"
+        )
+    missing = 1.0 - len(present) / total
+    if missing > MAX_MISSING:
+        raise CaptureRejected(
+            f"{label}: you were out of view {missing:.0%} of the time; stay in front of the camera and try again"
+        )
+    confs = [np.mean([c for c in m.confidence.values() if c > 0] or [0.0]) for m in present]
+    confidence = float(np.median(confs))
+    if confidence < MIN_CONFIDENCE:
+        raise CaptureRejected(
+            f"{label}: landmarks were unreliable (confidence {confidence:.2f}); improve the lighting and keep "
+            "your face and both shoulders in view"
+        )
+    anchors = np.array([m.anchor for m in present if m.anchor is not None], dtype=float)
+    spread = 0.0
+    if len(anchors) >= 2:
+        width = float(np.median(anchors[:, 2]))
+        mad = np.median(np.abs(anchors[:, :2] - np.median(anchors[:, :2], axis=0)), axis=0)
+        spread = float(np.max(mad) * 1.4826 / width) if width > 0 else 0.0
+    heights = [m.values["head_height"] for m in present if m.values.get("head_height") is not None]
+    hh_spread = float(np.median(np.abs(np.array(heights) - np.median(heights))) * 1.4826) if heights else 0.0
+    if spread > MAX_ANCHOR_SPREAD or hh_spread > MAX_HEAD_HEIGHT_SPREAD:
+        raise CaptureRejected(f"{label}: you moved too much; sit still in your upright posture and try again")
+    try:
+        baseline = baseline_from_metrics(present)
+    except ValueError as exc:
+        raise CaptureRejected(f"{label}: {exc}; keep your face and both shoulders in view") from exc
+    quality = CaptureQuality(total, len(present), spread, confidence)
+    meta = dict(baseline.meta)
+    meta.update({"samples": total, "present": len(present), "quality": quality.verdict})
+    return Baseline(baseline.view, baseline.stats, baseline.anchor, meta), quality

@@ -1,0 +1,167 @@
+"""`posture analyze SOURCE`: metrics, score and state for every sample of a clip, without any window."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from posture.cli.common import Progress, parse_span, parse_start_time, positive_float
+from posture.errors import UserError
+from posture.metrics import METRIC_NAMES
+from posture.pipeline import AnalysisResult
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="analyse a video, image folder or camera and print posture metrics",
+        description="Analyse a recorded source (video file, raw .264 stream, folder or glob of images).",
+    )
+    add_source_args(p)
+    p.add_argument("--json", metavar="FILE", type=Path, help="write every sample and event as JSON")
+    p.add_argument("--csv", metavar="FILE", type=Path, help="write one row per sample as CSV")
+    p.add_argument("--record", action="store_true", help="also write the samples and events into the history")
+    p.add_argument("--db", type=Path, help="history database (default: the user data dir)")
+    p.add_argument(
+        "--start-time", type=parse_start_time, default=None, metavar="ISO",
+        help="wall-clock time of the clip's first frame, e.g. 2026-11-20T09:00 (default: now)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=run)
+
+
+def add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="video file, folder or glob of images")
+    p.add_argument("--rate", type=positive_float, default=2.0, metavar="HZ", help="samples per second (default 2)")
+    p.add_argument("--fps-in", type=positive_float, default=1.0, metavar="FPS",
+                   help="frame rate of an image sequence (default 1)")
+    p.add_argument("--calibrate-from", type=parse_span, metavar="START:END",
+                   help="use this span of the source (seconds) as the upright baseline")
+    p.add_argument("--profile", help="judge against this saved calibration profile")
+    p.add_argument("--sensitivity", choices=("low", "medium", "high"), help="override the settings' sensitivity")
+    p.add_argument("--onset-delay", type=float, metavar="S", help="override the nudge onset delay (seconds)")
+
+
+def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysing") -> AnalysisResult:
+    """Shared by analyze and evaluate: open the source, resolve the baseline, run the pipeline."""
+    import dataclasses
+    import time
+
+    from calibration.capture import CaptureRejected, build_baseline
+    from calibration.profiles import ProfileStore
+    from posture.person import default_finder
+    from posture.pipeline import analyze_source
+    from posture.settings import load_settings
+    from posture.sources import WebcamSource, open_source
+
+    loaded = load_settings()
+    for problem in loaded.problems:
+        print(f"warning: {problem}")
+    settings = loaded.settings
+    if args.sensitivity:
+        settings = dataclasses.replace(settings, sensitivity=args.sensitivity)
+    if args.onset_delay is not None:
+        if not 0 <= args.onset_delay <= 600:
+            raise UserError(f"--onset-delay must be between 0 and 600 seconds, got {args.onset_delay:g}")
+        settings = dataclasses.replace(settings, onset_delay_s=args.onset_delay)
+    baseline = None
+    if args.profile and args.calibrate_from:
+        raise UserError("give either --profile or --calibrate-from, not both")
+    if args.profile:
+        baseline = ProfileStore().load(args.profile).baseline
+    source = open_source(args.source, args.fps_in)
+    if isinstance(source, WebcamSource):
+        raise UserError("analyze works on recorded sources; use 'posture run --camera N' for a live camera")
+
+    def builder(obs: list[Any]) -> Any:
+        try:
+            return build_baseline(obs, label=f"--calibrate-from {args.calibrate_from[0]:g}:{args.calibrate_from[1]:g}")[0]
+        except CaptureRejected as exc:
+            raise UserError(str(exc)) from exc
+
+    progress = Progress(progress_label or "", enabled=None if progress_label and not getattr(args, "quiet", False) else False)
+    wall_start = args.start_time if getattr(args, "start_time", None) is not None else time.time()
+    source.open()
+    finder = default_finder(settings.pose_model or None)
+    writer = None
+    try:
+        if getattr(args, "record", False):
+            from posture.store import open_writer
+
+            writer = open_writer(getattr(args, "db", None))
+        result = analyze_source(
+            source, finder, rate_hz=args.rate, baseline=baseline, calibrate_span=args.calibrate_from,
+            build_baseline=builder, sensitivity=settings.sensitivity, nudge_settings=settings.nudge_settings(),
+            wall_start=wall_start, progress=progress,
+            on_sample=writer.add_sample if writer else None,
+            on_event=writer.add_event if writer else None,
+        )
+    finally:
+        progress.done()
+        finder.close()
+        source.close()
+        if writer is not None:
+            writer.close()
+    if result.frames_decoded == 0:
+        raise UserError(f"no frame could be decoded from {args.source}; the file is empty, truncated or not a video")
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    result = run_analysis(args)
+    if args.json:
+        write_json(args.json, result)
+    if args.csv:
+        write_csv(args.csv, result)
+    if not args.quiet:
+        print_summary(result)
+    return 0
+
+
+def write_json(path: Path, result: AnalysisResult) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result.to_json(), indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}; choose a writable path") from exc
+
+
+def write_csv(path: Path, result: AnalysisResult) -> None:
+    cols = ["t", "person", "view", *METRIC_NAMES, "score", "raw_score", "raw_state", "state", "reasons"]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            for s in result.samples:
+                j = s.to_json()
+                w.writerow([j["t"], int(s.person), s.view or "", *[_fmt(j["metrics"].get(m)) for m in METRIC_NAMES],
+                            _fmt(j["score"]), _fmt(j["raw_score"]), s.raw_state or "", s.state, ";".join(s.reasons)])
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}; choose a writable path") from exc
+
+
+def _fmt(v: float | None) -> str:
+    return "" if v is None else f"{v:g}"
+
+
+def print_summary(result: AnalysisResult) -> None:
+    s = result.summary()
+    print(f"source          {result.source}")
+    print(f"frames read     {s['frames_read']} ({s['frames_skipped_undecoded']} skipped without decoding)")
+    print(f"samples         {s['samples']} over {s['duration_s']:.1f} s")
+    print(f"valid user      {s['valid_user_pct']:.1f}%" + (f"  (view: {s['view']})" if s["view"] else ""))
+    if not any(s["metrics"].values()):
+        print("metrics         none (no valid user in any sample)")
+    else:
+        print(f"{'metric':<18}{'median':>10}{'min':>10}{'max':>10}")
+        for name, m in s["metrics"].items():
+            if m:
+                print(f"{name:<18}{m['median']:>10.3f}{m['min']:>10.3f}{m['max']:>10.3f}")
+    if s["calibrated"]:
+        states = "  ".join(f"{k} {v:.0f}%" for k, v in s["state_pct"].items())
+        print(f"states          {states}")
+        print(f"nudges          {s['nudges']}")

@@ -1,0 +1,70 @@
+"""Argument helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from posture.errors import UserError
+
+
+def parse_span(text: str) -> tuple[float, float]:
+    """'0:8' → (0.0, 8.0) seconds."""
+    try:
+        a, b = text.split(":")
+        start, end = float(a), float(b)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:END in seconds, e.g. 0:8, got {text!r}") from None
+    if start < 0 or end <= start:
+        raise argparse.ArgumentTypeError(f"span {text!r} must have 0 <= START < END")
+    return start, end
+
+
+def parse_start_time(text: str) -> float:
+    """An ISO date-time ('2026-11-20T09:00') or 'now' → epoch seconds."""
+    if text == "now":
+        return datetime.now().timestamp()
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO date-time like 2026-11-20T09:00, got {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when output is redirected."""
+
+    def __init__(self, label: str, enabled: bool | None = None) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._last = -1
+
+    def __call__(self, fraction: float) -> None:
+        if not self.enabled:
+            return
+        pct = int(fraction * 100)
+        if pct == self._last:
+            return
+        self._last = pct
+        filled = pct * 30 // 100
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}%")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self._last >= 0:
+            sys.stderr.write("\r" + " " * (len(self.label) + 40) + "\r")
+            sys.stderr.flush()
+
+
+def fail(message: str) -> UserError:
+    return UserError(message)

@@ -1,0 +1,210 @@
+"""From metrics to a judgement: deviations from the user's baseline, a 0–100 score, plain reasons, and a
+state that ignores glances but follows sustained posture within about three seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from posture.baseline import Baseline
+from posture.metrics import MetricSet
+
+Direction = Literal["down", "up", "both"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How one metric's deviation reads as posture.
+
+    `poor_at` is the change that, alone, makes posture poor at medium sensitivity: relative to the
+    baseline value when `relative`, otherwise in the metric's own unit. It is also the floor of the
+    tolerance, so a user with a very still calibration is not flagged for noise.
+    """
+
+    metric: str
+    direction: Direction
+    poor_at: float
+    relative: bool
+    reason_down: str | None
+    reason_up: str | None
+
+
+RULES: tuple[Rule, ...] = (
+    # Ears sink toward the shoulder line when slouching; one user measured ~13% lower when slouched.
+    Rule("head_height", "down", 0.10, True, "head_dropped", None),
+    # The face grows against the shoulders when the head comes forward toward the screen.
+    Rule("face_scale", "up", 0.12, True, None, "head_forward"),
+    Rule("head_roll_deg", "both", 12.0, False, "tilted_right", "tilted_left"),
+    Rule("shoulder_tilt_deg", "both", 8.0, False, "shoulders_uneven", "shoulders_uneven"),
+    Rule("lateral_offset", "both", 0.22, False, "leaning_right", "leaning_left"),
+    Rule("screen_distance", "down", 0.22, True, "too_close", None),
+    # Clinical CVA cut-offs sit ~7° below healthy means (50.6 vs 43.9); the proxy is judged relative.
+    Rule("cva_deg", "down", 8.0, False, "head_forward", None),
+)
+RULE_BY_METRIC = {r.metric: r for r in RULES}
+
+SENSITIVITY = {"low": 1.35, "medium": 1.0, "high": 0.75}
+NOISE_SDS = 3.0  # deviations inside three of the user's own standard deviations are noise
+GOOD_BELOW = 0.6  # badness under this is good (score > 70)
+REASON_AT = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    score: float
+    state: str  # good / drifting / poor, from this sample alone
+    reasons: tuple[str, ...]
+    deviations: dict[str, float]  # signed, in units of that metric's poor threshold
+
+
+def score_from_badness(badness: float) -> float:
+    return max(0.0, min(100.0, 100.0 * (1.0 - badness / 2.0)))
+
+
+def state_from_score(score: float) -> str:
+    if score > 100.0 * (1 - GOOD_BELOW / 2):
+        return "good"
+    if score <= 50.0:
+        return "poor"
+    return "drifting"
+
+
+def tolerance(rule: Rule, baseline: Baseline, sensitivity: str = "medium") -> float | None:
+    stat = baseline.stats.get(rule.metric)
+    if stat is None:
+        return None
+    floor = rule.poor_at * (abs(stat.median) if rule.relative else 1.0) * SENSITIVITY[sensitivity]
+    return max(floor, NOISE_SDS * stat.sd)
+
+
+def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -> Judgement | None:
+    """Score one sample against the baseline; None when no metric can be compared."""
+    deviations: dict[str, float] = {}
+    pushes: list[tuple[float, str]] = []
+    for rule in RULES:
+        value = metrics.values.get(rule.metric)
+        tol = tolerance(rule, baseline, sensitivity)
+        if value is None or tol is None or tol <= 0:
+            continue
+        signed = (value - baseline.stats[rule.metric].median) / tol
+        deviations[rule.metric] = signed
+        if rule.direction in ("up", "both") and signed > 0 and rule.reason_up:
+            pushes.append((signed, rule.reason_up))
+        if rule.direction in ("down", "both") and signed < 0 and rule.reason_down:
+            pushes.append((-signed, rule.reason_down))
+    if not deviations:
+        return None
+    pushes.sort(reverse=True)
+    # The worst problem dominates; a second one adds a little, so two moderate faults read worse than one.
+    badness = pushes[0][0] + 0.25 * pushes[1][0] if len(pushes) > 1 else (pushes[0][0] if pushes else 0.0)
+    score = score_from_badness(badness)
+    reasons: list[str] = []
+    for amount, reason in pushes:
+        if amount >= REASON_AT and reason not in reasons:
+            reasons.append(reason)
+    return Judgement(score, state_from_score(score), tuple(reasons), deviations)
+
+
+# Minimum time a new state must persist before it is reported: a glance at the keyboard (~2 s) must
+# not become "poor", but a sustained slouch should show within about three seconds.
+DWELL_S = {"good": 1.5, "drifting": 2.0, "poor": 2.0, "away": 3.0, "unknown": 1.0}
+EMA_TAU_S = 1.0
+
+
+class StateTracker:
+    """EMA smoothing, separate enter/exit thresholds and a minimum dwell time per state."""
+
+    def __init__(self, tau_s: float = EMA_TAU_S, dwell_s: dict[str, float] | None = None) -> None:
+        self.tau = tau_s
+        self.dwell = dict(DWELL_S if dwell_s is None else dwell_s)
+        self.state = "unknown"
+        self.smoothed: float | None = None
+        self._last_t: float | None = None
+        self._pending: str | None = None
+        self._pending_since = 0.0
+        self._started = False
+
+    def _candidate(self, s: float) -> str:
+        if self.state == "poor":
+            return "poor" if s < 58 else ("good" if s >= 74 else "drifting")
+        if self.state == "good":
+            return "good" if s >= 66 else ("poor" if s <= 50 else "drifting")
+        return "good" if s >= 74 else ("poor" if s <= 50 else "drifting")
+
+    def update(self, t: float, raw_score: float | None, status: str = "judged") -> tuple[float | None, str]:
+        """`status` is 'judged' (raw_score given), 'away' (no valid user) or 'unknown' (cannot judge)."""
+        if status == "judged" and raw_score is not None:
+            if self.smoothed is None or self._last_t is None:
+                self.smoothed = raw_score
+            else:
+                dt = max(0.0, t - self._last_t)
+                alpha = 1.0 - math.exp(-dt / self.tau) if self.tau > 0 else 1.0
+                self.smoothed += alpha * (raw_score - self.smoothed)
+            self._last_t = t
+            candidate = self._candidate(self.smoothed)
+        else:
+            candidate = "away" if status == "away" else "unknown"
+            if candidate != self.state and self._pending == candidate and t - self._pending_since >= self.dwell[candidate]:
+                # Once the user is really gone, start the next stretch fresh rather than from stale EMA.
+                self.smoothed = None
+                self._last_t = None
+        if not self._started:
+            # The very first reading is reported at once: there is no earlier state to protect.
+            self._started = True
+            self.state = candidate
+            self._pending = None
+        elif candidate == self.state:
+            self._pending = None
+        else:
+            if self._pending != candidate:
+                self._pending = candidate
+                self._pending_since = t
+            if t - self._pending_since >= self.dwell[candidate]:
+                self.state = candidate
+                self._pending = None
+        score = self.smoothed if self.state not in ("away", "unknown") else None
+        return score, self.state
+
+
+class FitChecker:
+    """Does the baseline still fit the scene? Compares where the shoulders sit and how big they look.
+
+    Sustained misfit means the camera moved, the user changed setup or stood up: posture judged against
+    that baseline would be nonsense, so we stop judging and say so.
+    """
+
+    def __init__(self, baseline: Baseline, misfit_after_s: float = 20.0, refit_after_s: float = 5.0) -> None:
+        self.baseline = baseline
+        self.misfit_after = misfit_after_s
+        self.refit_after = refit_after_s
+        self.fits = True
+        self._since: float | None = None
+
+    @staticmethod
+    def sample_fits(metrics: MetricSet, baseline: Baseline) -> bool:
+        if metrics.view != baseline.view:
+            return False
+        if metrics.anchor is None or baseline.anchor is None:
+            return True
+        x, y, w = metrics.anchor
+        bx, by, bw = baseline.anchor
+        ratio = w / bw
+        return abs(x - bx) <= 1.2 * bw and abs(y - by) <= 1.0 * bw and 0.65 <= ratio <= 1.6
+
+    def update(self, t: float, metrics: MetricSet | None) -> bool:
+        """Feed a valid user's metrics (None while away, which neither confirms nor refutes the fit)."""
+        if metrics is None:
+            self._since = None
+            return self.fits
+        ok = self.sample_fits(metrics, self.baseline)
+        if ok == self.fits:
+            self._since = None
+        else:
+            if self._since is None:
+                self._since = t
+            if t - self._since >= (self.refit_after if ok else self.misfit_after):
+                self.fits = ok
+                self._since = None
+        return self.fits
