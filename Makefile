@@ -24,7 +24,7 @@ check-cv2:
 	@n=$$($(PY) -m pip list --format=freeze 2>/dev/null | grep -ci '^opencv'); \
 	if [ "$$n" != "1" ]; then echo "error: expected exactly one OpenCV wheel in $(VENV), found $$n:"; \
 	  $(PY) -m pip list 2>/dev/null | grep -i opencv; exit 1; fi
-	@$(PY) -c "import cv2, mediapipe; from mediapipe.solutions import pose; print('cv2', cv2.__version__, '| mediapipe', mediapipe.__version__)"
+	@$(PY) -c "import cv2, mediapipe; print(mediapipe.solutions.pose.Pose.__name__); print('cv2', cv2.__version__, '| mediapipe', mediapipe.__version__)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check posture calibration ui tests benchmarks sample_videos

@@ -35,7 +35,8 @@ RULES: tuple[Rule, ...] = (
     # Ears sink toward the shoulder line when slouching; one user measured ~13% lower when slouched.
     Rule("head_height", "down", 0.10, True, "head_dropped", None),
     # The face grows against the shoulders when the head comes forward toward the screen.
-    Rule("face_scale", "up", 0.12, True, None, "head_forward"),
+    # Noisier than head height (a turned head shrinks the ear span), so it needs a larger change.
+    Rule("face_scale", "up", 0.30, True, None, "head_forward"),
     Rule("head_roll_deg", "both", 12.0, False, "tilted_right", "tilted_left"),
     Rule("shoulder_tilt_deg", "both", 8.0, False, "shoulders_uneven", "shoulders_uneven"),
     Rule("lateral_offset", "both", 0.22, False, "leaning_right", "leaning_left"),
@@ -49,6 +50,9 @@ SENSITIVITY = {"low": 1.35, "medium": 1.0, "high": 0.75}
 NOISE_SDS = 3.0  # deviations inside three of the user's own standard deviations are noise
 GOOD_BELOW = 0.6  # badness under this is good (score > 70)
 REASON_AT = 0.6
+# Deviations under this share of a metric's poor threshold are ordinary fidgeting and count for nothing;
+# above it the push grows linearly so that the threshold itself still means "poor".
+DEAD_ZONE = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +94,10 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -
             continue
         signed = (value - baseline.stats[rule.metric].median) / tol
         deviations[rule.metric] = signed
-        if rule.direction in ("up", "both") and signed > 0 and rule.reason_up:
-            pushes.append((signed, rule.reason_up))
-        if rule.direction in ("down", "both") and signed < 0 and rule.reason_down:
-            pushes.append((-signed, rule.reason_down))
+        if rule.direction in ("up", "both") and signed > DEAD_ZONE and rule.reason_up:
+            pushes.append(((signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_up))
+        if rule.direction in ("down", "both") and -signed > DEAD_ZONE and rule.reason_down:
+            pushes.append(((-signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_down))
     if not deviations:
         return None
     pushes.sort(reverse=True)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from posture import __version__
 from posture.errors import UserError
+from posture.native_logs import silence_native_stderr
 
 COMMAND_MODULES: tuple[str, ...] = (
     "posture.cli.analyze_cmd",
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:
+        # Only for a real command line: tests calling main([...]) keep their own stderr.
+        silence_native_stderr()
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

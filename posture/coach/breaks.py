@@ -14,10 +14,12 @@ sitting minutes after the last break, or `micro_interval_min` after a skipped on
 
 1. `skip_limit` skips in a row: the shortest micro routine, `escalated_interval_min` after the last skip,
    once, with a word that this is the short one. Then the normal rhythm again.
-2. posture debt >= `debt_threshold_min`: a neck-care break (brought forward).
-3. `neck_care_after_min` sitting minutes since the last neck-care or natural break: a neck-care break.
-4. `micro_interval_min` since the last break: a micro-break, unless a neck-care break is due within
-   `min_gap_min`, in which case the micro-break waits for it rather than coming just before it.
+2. `neck_care_after_min` sitting minutes since the last neck-care or natural break: a neck-care break.
+3. `micro_interval_min` since the last break: a micro-break, except that
+   - with a posture debt of `debt_threshold_min` or more it becomes a neck-care break (neck care is
+     brought forward, yet never comes sooner than a micro-break would), and
+   - when neck care is due within `min_gap_min` anyway, the micro-break waits for it rather than
+     coming just before it.
 
 States (`state`): "sitting" (counting), "away" (not seen just now), "quiet" (quiet hours), "paused",
 "suggesting" (a `pending` suggestion waits for an answer), "postponed" (it comes back at a set time),
@@ -36,7 +38,6 @@ with that focus is chosen from the catalogue as filtered by the safety answers.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
@@ -194,7 +195,7 @@ class BreakScheduler:
         self._since_break_s = 0.0  # sitting since the last break (taken, skipped or natural)
         self._since_neck_s = 0.0  # sitting since the last neck-care or natural break
         self._wait_s = settings.min_gap_min * 60  # sitting needed after the last break before a suggestion
-        self._focus_s: Counter[str] = Counter()
+        self._focus_s: dict[str, float] = {}
         self._escalate = False
         self.consecutive_skips = 0
         self.pending: BreakSuggestion | None = None
@@ -379,7 +380,7 @@ class BreakScheduler:
             self.debt_s += seconds
         if state in ("poor", "drifting"):
             for focus in {_focus_of(r) for r in reasons} - {"general"}:
-                self._focus_s[focus] += seconds
+                self._focus_s[focus] = self._focus_s.get(focus, 0.0) + seconds
 
     def _natural_break(self, away_s: float) -> list[Event]:
         self.today.natural_breaks += 1
@@ -445,15 +446,16 @@ class BreakScheduler:
             return None
         if self._escalate:
             return MICRO, "after_skips"
-        if self.debt_s >= s.debt_threshold_min * 60:
-            return NECK_CARE, "posture_debt"
         neck_after = s.neck_care_after_min * 60
         if self._since_neck_s >= neck_after:
             return NECK_CARE, "long_sitting"
-        neck_soon = self._since_neck_s >= neck_after - s.min_gap_min * 60
-        if self._since_break_s >= s.micro_interval_min * 60 and not neck_soon:
-            return MICRO, "interval"
-        return None
+        if self._since_break_s < s.micro_interval_min * 60:
+            return None
+        if self.debt_s >= s.debt_threshold_min * 60:
+            return NECK_CARE, "posture_debt"
+        if self._since_neck_s >= neck_after - s.min_gap_min * 60:
+            return None  # neck care is due within min_gap: the micro-break waits for it
+        return MICRO, "interval"
 
     def _next_break_in(self) -> float | None:
         if self.state != SITTING:
@@ -463,10 +465,9 @@ class BreakScheduler:
         if self._escalate:
             return max(0.0, wait)
         neck = max(wait, s.neck_care_after_min * 60 - self._since_neck_s)
-        if self.debt_s >= s.debt_threshold_min * 60:
-            neck = max(0.0, wait)
         micro = max(wait, s.micro_interval_min * 60 - self._since_break_s)
-        if self._since_neck_s + micro >= s.neck_care_after_min * 60 - s.min_gap_min * 60:
+        if (self.debt_s < s.debt_threshold_min * 60
+                and self._since_neck_s + micro >= s.neck_care_after_min * 60 - s.min_gap_min * 60):
             micro = neck  # a micro-break that close to neck care waits for it
         return max(0.0, min(neck, micro))
 

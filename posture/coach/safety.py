@@ -106,6 +106,10 @@ class SafetyProfile:
 
 
 def default_safety_path() -> Path:
+    """`safety.json` in the user config dir (POSTURE_CONFIG_DIR overrides it, as for settings)."""
+    override = os.environ.get("POSTURE_CONFIG_DIR")
+    if override:
+        return Path(override) / "safety.json"
     import platformdirs  # imported here so the rest of the module stays light to import
 
     return Path(platformdirs.user_config_dir("posture-companion")) / "safety.json"

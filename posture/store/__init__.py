@@ -4,10 +4,23 @@ and events. `HistoryWriter` appends; `posture.store.queries` reads; `open_db` ch
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from posture.clock import Clock, SystemClock
 from posture.store.db import SCHEMA_VERSION, HistoryUnavailable, PruneResult, open_db, prune
 from posture.store.paths import default_db_path, resolve_db_path
 from posture.store.queries import open_reader
 from posture.store.writer import HistoryWriter, WriterStats
+
+
+def open_writer(db: str | Path | None = None, clock: Clock | None = None, **options: Any) -> HistoryWriter:
+    """A `HistoryWriter` on `--db` (or the default file), committing by `clock` (the system clock).
+
+    `options` go to `HistoryWriter` (pulse, commit_interval, on_warning, ...).
+    """
+    return HistoryWriter(resolve_db_path(db), clock or SystemClock(), **options)
+
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -18,6 +31,7 @@ __all__ = [
     "default_db_path",
     "open_db",
     "open_reader",
+    "open_writer",
     "prune",
     "resolve_db_path",
 ]

@@ -44,6 +44,7 @@ log = logging.getLogger("posture.store")
 
 MINUTE = 60
 BAND_WIDTH = 10
+_METRICS = frozenset(METRIC_KEYS)
 
 
 def score_band(score: float | None) -> int | None:
@@ -204,6 +205,7 @@ class HistoryWriter:
         self._span: _Span | None = None  # the span the next sample may extend
         self._spans: list[_Span] = []  # finished spans not yet saved (oldest first)
         self._minutes: dict[int, _Minute] = {}
+        self._open_minutes: set[int] = set()  # minutes that may still receive time (one or two)
         self._overlay_minutes: set[int] = set()  # minutes the last save gave tentative seconds
         self._events: list[tuple[float, str, str]] = []
 
@@ -253,6 +255,7 @@ class HistoryWriter:
             for acc in self._minutes.values():
                 if not acc.closed:
                     acc.close()
+            self._open_minutes.clear()
             if not self._flush():
                 lost = self._pending_rows()
                 self._dropped += lost
@@ -326,7 +329,7 @@ class HistoryWriter:
         acc = self._minute(minute_of(sample.wall))
         acc.samples += 1
         for metric, value in sample.metrics.items():
-            if value is not None and metric in METRIC_KEYS and not math.isnan(value):
+            if value is not None and metric in _METRICS and not math.isnan(value):
                 acc.values.setdefault(metric, []).append(float(value))
         self._last = sample
 
@@ -345,8 +348,10 @@ class HistoryWriter:
     def _close_minutes_before(self, wall: float) -> None:
         # Everything before the minute holding `wall` has had all its time attributed.
         frontier = minute_of(wall)
-        for acc in self._minutes.values():
-            if not acc.closed and acc.minute < frontier:
+        for minute in [m for m in self._open_minutes if m < frontier]:
+            self._open_minutes.discard(minute)
+            acc = self._minutes.get(minute)
+            if acc is not None:
                 acc.close()
 
     def _finish_span(self) -> None:
@@ -359,14 +364,16 @@ class HistoryWriter:
         acc = self._minutes.get(minute)
         if acc is None:
             acc = self._minutes[minute] = _Minute(minute)
+            self._open_minutes.add(minute)
             self._bound_minutes()
         return acc
 
     # ------------------------------------------------------------------ memory bound
 
     def _pending_rows(self) -> int:
+        # Minutes in memory are all unsaved or about to be (saved closed ones are evicted): cheap to count.
         open_span = 1 if self._span is not None and self._span.dirty else 0
-        return len(self._spans) + open_span + len(self._events) + sum(m.dirty for m in self._minutes.values())
+        return len(self._spans) + open_span + len(self._events) + len(self._minutes)
 
     def _bound(self, queue: list[Any]) -> None:
         excess = len(queue) - self._max_pending
