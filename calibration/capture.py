@@ -69,8 +69,8 @@ def build_baseline(observations: list[MetricSet | None], label: str = "the captu
         width = float(np.median(anchors[:, 2]))
         mad = np.median(np.abs(anchors[:, :2] - np.median(anchors[:, :2], axis=0)), axis=0)
         spread = float(np.max(mad) * 1.4826 / width) if width > 0 else 0.0
-    heights = [m.values["head_height"] for m in present if m.values.get("head_height") is not None]
-    hh_spread = float(np.median(np.abs(np.array(heights) - np.median(heights))) * 1.4826) if heights else 0.0
+    heights = np.array([v for m in present if (v := m.values.get("head_height")) is not None], dtype=float)
+    hh_spread = float(np.median(np.abs(heights - np.median(heights))) * 1.4826) if len(heights) else 0.0
     if spread > MAX_ANCHOR_SPREAD or hh_spread > MAX_HEAD_HEIGHT_SPREAD:
         raise CaptureRejected(f"{label}: you moved too much; sit still in your upright posture and try again")
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def parse_labels(data: Any, where: str = "labels") -> list[Interval]:
             raise ConfigError(f"{where}: entry {i} 'reason' must be a string")
         out.append(Interval(float(start), float(end), state, reason))
     out.sort(key=lambda iv: iv.start)
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in pairwise(out):
         if b.start < a.end - 1e-6:
             raise ConfigError(f"{where}: intervals at {a.start:g}s and {b.start:g}s overlap")
     return out
@@ -128,7 +129,7 @@ def evaluate(
     ignore_after_change: float = IGNORE_AFTER_CHANGE_S,
 ) -> Evaluation:
     ev = Evaluation(name)
-    changes = [iv.start for prev, iv in zip(labels, labels[1:], strict=False) if iv.state != prev.state]
+    changes = [iv.start for prev, iv in pairwise(labels) if iv.state != prev.state]
     for i, s in enumerate(samples):
         nxt = samples[i + 1].t if i + 1 < len(samples) else None
         dt = (nxt - s.t) if nxt is not None else (samples[i].t - samples[i - 1].t if i else 0.0)

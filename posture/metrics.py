@@ -173,7 +173,7 @@ def _side_metrics(pose: Pose, values: dict[str, float | None], conf: dict[str, f
     The true CVA uses the C7 vertebra, which a webcam cannot see; the shoulder landmark stands in for it,
     so the number is only meaningful relative to the user's own baseline.
     """
-    best: tuple[float, int, int] | None = None
+    best: tuple[float, P, P] | None = None
     for ear, sh in ((P.LEFT_EAR, P.LEFT_SHOULDER), (P.RIGHT_EAR, P.RIGHT_SHOULDER)):
         if _usable(pose, ear) and _usable(pose, sh):
             c = min(pose[ear].visibility, pose[sh].visibility)

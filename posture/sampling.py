@@ -52,9 +52,7 @@ class AdaptiveRate:
 
     def wants_pose(self, t: float, last_state: str | None) -> bool:
         """While away, only run pose now and then; otherwise always."""
-        if last_state != "away" or t - self._last_pose_t >= self.away_pose_every_s:
-            return True
-        return False
+        return last_state != "away" or t - self._last_pose_t >= self.away_pose_every_s
 
     def pose_ran(self, t: float) -> None:
         self._last_pose_t = t

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from footage import FOOTAGE, need, slouch_frames
+
 from posture.metrics import compute_metrics
 from posture.person import default_finder, validate_pose
 

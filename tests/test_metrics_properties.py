@@ -4,6 +4,7 @@ scales, and what must follow a rotation exactly."""
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 from hypothesis import given, settings
@@ -52,7 +53,7 @@ def test_frontal_pose_values_are_sensible() -> None:
 
 def test_head_height_falls_when_head_drops() -> None:
     heights = [compute_metrics(make(frontal_pose(head_drop=d))).values["head_height"] for d in (0, 0.02, 0.04, 0.06)]
-    assert all(a is not None and b is not None and a > b for a, b in zip(heights, heights[1:], strict=False))
+    assert all(a is not None and b is not None and a > b for a, b in pairwise(heights))
 
 
 @settings(max_examples=60, deadline=None)

@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from footage import FOOTAGE, SLOUCH, need
+
 from posture.errors import SourceError
 from posture.sources import ImageSequenceSource, VideoFileSource, WebcamSource, open_source, sample_frames
 
