@@ -8,6 +8,7 @@ import numpy as np
 
 from posture.baseline import Baseline
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
+from posture.motion import MotionGate
 from posture.person import Detection, PersonFinder
 from posture.samples import Event, PostureSample
 from posture.scoring import FitChecker, Judgement, StateTracker, judge
@@ -23,8 +24,13 @@ class Analysis:
 
 
 class Analyzer:
-    def __init__(self, finder: PersonFinder, baseline: Baseline | None = None, sensitivity: str = "medium") -> None:
+    def __init__(self, finder: PersonFinder, baseline: Baseline | None = None, sensitivity: str = "medium",
+                 motion_gate: bool = True) -> None:
         self.finder = finder
+        self.gate = MotionGate() if motion_gate else None
+        self._last_detection: Detection | None = None
+        self.pose_runs = 0
+        self.pose_reused = 0
         self.sensitivity = sensitivity
         self.tracker = StateTracker()
         self.baseline: Baseline | None = None
@@ -39,12 +45,26 @@ class Analyzer:
     def calibration_fits(self) -> bool:
         return self.fit is None or self.fit.fits
 
-    def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:
+    def detect(self, image: np.ndarray, t: float) -> Detection:
+        """Find the user, re-using the last result when the picture has not changed since it was taken."""
+        if self.gate is not None and self._last_detection is not None and self.gate.unchanged(image, t):
+            self.pose_reused += 1
+            return self._last_detection
         detection = self.finder.find(image)
-        return self.judge_detection(detection, t, wall)
+        self.pose_runs += 1
+        if self.gate is not None:
+            self.gate.ran(image, t)
+        self._last_detection = detection
+        return detection
+
+    def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:
+        return self.judge_detection(self.detect(image, t), t, wall)
 
     def absent(self, t: float, wall: float) -> Analysis:
         """A sample where the cheap presence check saw nobody, so pose was not run."""
+        self._last_detection = None
+        if self.gate is not None:
+            self.gate.reset()
         return self.judge_detection(None, t, wall)
 
     def judge_detection(self, detection: Detection | None, t: float, wall: float) -> Analysis:

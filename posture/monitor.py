@@ -20,6 +20,7 @@ from posture.analyzer import Analysis, Analyzer
 from posture.baseline import Baseline
 from posture.clock import Clock
 from posture.coach.nudges import NudgePolicy
+from posture.effect_tracker import EffectTracker
 from posture.errors import ConfigError, SourceError
 from posture.metrics import MetricSet
 from posture.person import PersonFinder
@@ -101,6 +102,7 @@ class Monitor:
         self._last_env_check = -1e9
         self._env_reason: str | None = None
         self.source_name = source_name
+        self.effects = EffectTracker()
         self.stop_event = threading.Event()
         self.ended = False
         self.session_started = False
@@ -175,6 +177,7 @@ class Monitor:
 
     def shutdown(self) -> None:
         self._release(None)
+        self._emit(self.effects.due(self.clock.monotonic(), self.clock.wall(), final=True))
         if self.session_started:
             self.session_started = False
             self._emit([Event(self.clock.monotonic(), self.clock.wall(), "session_end", {})])
@@ -235,8 +238,8 @@ class Monitor:
             self.status.presence_checks += 1
             return self.analyzer.absent(t, wall)
         self.rate.pose_ran(t)
-        self.status.pose_runs += 1
         analysis = self.analyzer.process(image, t, wall)
+        self.status.pose_runs = self.analyzer.pose_runs
         if self._calibrate_span is not None and self.analyzer.baseline is None:
             a, b = self._calibrate_span
             if a <= t <= b:
@@ -257,15 +260,19 @@ class Monitor:
         self.status.calibration_fits = self.analyzer.calibration_fits
         if self.writer is not None:
             self.writer.add_sample(sample)
+        self.effects.add(sample)
         for cb in self._sample_listeners:
             cb(sample)
         events = list(analysis.events) + self.nudges.observe(sample.state, sample.reasons)
         if self.breaks is not None:
             events += self.breaks.observe(sample)
+        events += self.effects.due(sample.t, sample.wall)
         self._emit(events)
 
     def _emit(self, events: list[Event]) -> None:
         for e in events:
+            if e.kind == "break_completed":
+                self.effects.break_completed(e)
             if self.writer is not None:
                 self.writer.add_event(e)
             for cb in self._event_listeners:

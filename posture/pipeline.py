@@ -50,6 +50,8 @@ class AnalysisResult:
     frames_skipped: int = 0
     duration: float = 0.0
     baseline: Baseline | None = None
+    pose_runs: int = 0
+    pose_reused: int = 0
 
     def summary(self) -> dict[str, Any]:
         n = len(self.samples)
@@ -70,6 +72,8 @@ class AnalysisResult:
             "frames_read": self.frames_read,
             "frames_decoded": self.frames_decoded,
             "frames_skipped_undecoded": self.frames_skipped,
+            "pose_runs": self.pose_runs,
+            "pose_reused_unchanged_frame": self.pose_reused,
             "samples": n,
             "valid_user_pct": round(100.0 * valid / n, 1) if n else 0.0,
             "duration_s": round(self.duration, 2),
@@ -102,13 +106,16 @@ def analyze_source(
     sensitivity: str = "medium",
     nudge_settings: NudgeSettings | None = None,
     wall_start: float = 0.0,
+    motion_gate: bool = True,
+    breaks: Callable[[SourceClock], Any] | None = None,
     on_sample: Callable[[PostureSample], None] | None = None,
     on_event: Callable[[Event], None] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> AnalysisResult:
     clock = SourceClock(wall_start)
-    analyzer = Analyzer(finder, baseline, sensitivity)
+    analyzer = Analyzer(finder, baseline, sensitivity, motion_gate=motion_gate)
     nudges = NudgePolicy(clock, nudge_settings or NudgeSettings())
+    scheduler = breaks(clock) if breaks is not None else None
     result = AnalysisResult(source.name, baseline=baseline)
     pending: list[tuple[float, Detection]] = []
     span_obs: list[MetricSet | None] = []
@@ -120,6 +127,8 @@ def analyze_source(
         if on_sample:
             on_sample(analysis.sample)
         events = list(analysis.events) + nudges.observe(analysis.sample.state, analysis.sample.reasons)
+        if scheduler is not None:
+            events += scheduler.observe(analysis.sample)
         for e in events:
             result.events.append(e)
             if on_event:
@@ -146,7 +155,7 @@ def analyze_source(
             if waiting_for_span and calibrate_span is not None and t > calibrate_span[1]:
                 finish_calibration()
             try:
-                detection = finder.find(frame.image)
+                detection = analyzer.detect(frame.image, t)
             except ValueError as exc:  # a frame of the wrong size or type: report and go on
                 result.events.append(Event(t, wall_start + t, "bad_frame", {"error": str(exc)}))
                 continue
@@ -170,6 +179,8 @@ def analyze_source(
         result.frames_read = source.frames_read
         result.frames_decoded = source.frames_decoded
         result.frames_skipped = source.frames_skipped
+        result.pose_runs = analyzer.pose_runs
+        result.pose_reused = analyzer.pose_reused
         fps = source.fps or 0
         result.duration = result.frames_read / fps if fps else (result.samples[-1].t if result.samples else 0.0)
     return result

@@ -53,6 +53,25 @@ def check_frame(frame: Any) -> np.ndarray:
     return frame
 
 
+BUNDLED_MODELS = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
+
+
+def check_bundled_model(model_complexity: int) -> None:
+    """Refuse a model the wheel does not ship: mediapipe would try to download it, which a private,
+    offline app must never do (and which fails without a network)."""
+    import mediapipe as mp
+
+    if model_complexity not in BUNDLED_MODELS:
+        raise ConfigError(f"pose model complexity must be 0, 1 or 2, got {model_complexity}")
+    path = Path(mp.__file__).parent / "modules" / "pose_landmark" / BUNDLED_MODELS[model_complexity]
+    if not path.is_file():
+        names = {0: "lite", 1: "full", 2: "heavy"}
+        raise ConfigError(
+            f"the {names[model_complexity]} pose model is not installed ({path.name} missing; mediapipe would "
+            "download it); use model complexity 1, which ships inside the mediapipe wheel"
+        )
+
+
 class MediaPipePose:
     """MediaPipe legacy Pose (BlazePose GHUM 3D), the model bundled in the wheel.
 
@@ -64,10 +83,14 @@ class MediaPipePose:
         _quiet_native_logs()
         import mediapipe as mp
 
+        check_bundled_model(model_complexity)
+
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=not tracking,
             model_complexity=model_complexity,
-            smooth_landmarks=tracking,
+            # MediaPipe's landmark filter assumes consecutive video frames; our samples are 0.5-5 s apart,
+            # so it would blend postures seconds apart. We smooth the score ourselves, in time.
+            smooth_landmarks=False,
             enable_segmentation=False,
             min_detection_confidence=min_confidence,
             min_tracking_confidence=min_confidence,

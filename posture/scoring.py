@@ -33,7 +33,7 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # Ears sink toward the shoulder line when slouching; one user measured ~13% lower when slouched.
-    Rule("head_height", "down", 0.10, True, "head_dropped", None),
+    Rule("head_height", "down", 0.08, True, "head_dropped", None),
     # The face grows against the shoulders when the head comes forward toward the screen.
     # Noisier than head height (a turned head shrinks the ear span), so it needs a larger change.
     Rule("face_scale", "up", 0.30, True, None, "head_forward"),

@@ -52,6 +52,7 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
 
     from calibration.capture import CaptureRejected, build_baseline
     from calibration.profiles import ProfileStore
+    from posture.companion import build_breaks
     from posture.person import default_finder
     from posture.pipeline import analyze_source
     from posture.settings import load_settings
@@ -96,6 +97,7 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
             source, finder, rate_hz=args.rate, baseline=baseline, calibrate_span=args.calibrate_from,
             build_baseline=builder, sensitivity=settings.sensitivity, nudge_settings=settings.nudge_settings(),
             wall_start=wall_start, progress=progress,
+            breaks=(lambda clock: build_breaks(settings, clock)),
             on_sample=writer.add_sample if writer else None,
             on_event=writer.add_event if writer else None,
         )

@@ -267,8 +267,11 @@ class BreakScheduler:
         self._paused = paused
         if paused:
             if self._phase in (SUGGESTING, POSTPONED):
+                # Withdrawn, not skipped; restart the timer so it does not pop up again on resume.
                 self._phase = SITTING
                 self.pending = None
+                self._since_break_s = 0.0
+                self._wait_s = max(self._wait_s, self.settings.min_gap_min * 60)
         else:
             # A pause is a blank: time in it is neither sitting nor absence.
             self._last = None

@@ -66,7 +66,7 @@ def _back_of_head(img: Image, head_scale: float = 1.0) -> None:
         pts = np.array([(cx + side * 26, 150), (cx + side * 50, 160), (cx + side * 80, 168),
                         (cx + side * 94, 182), (cx + side * 96, 198)], dtype=np.int32)
         cv2.polylines(img, [pts], False, INK, 2, AA)
-    # The bony bump at the base of the neck (C7), where GV14 sits just below.
+    # The knobbly C7 bone where the neck meets the back; GV14 lies just under it.
     cv2.circle(img, (cx, 150), 3, FAINT, -1, AA)
 
 
@@ -111,7 +111,7 @@ def _points_on_hand(spot: XY) -> Callable[[Image], None]:
 C = SIZE // 2
 # code -> (drawing, one-line hint under the name)
 DRAWINGS: dict[str, tuple[Callable[[Image], None], str]] = {
-    "GB20": (_points_on_head((C - 16, 116), (C + 16, 116)), "hollows at the base of the skull"),
+    "GB20": (_points_on_head((C - 16, 116), (C + 16, 116)), "hollows under the skull, both sides"),
     "GV16": (_points_on_head((C, 114)), "centre, just under the skull"),
     "GV14": (_points_on_head((C, 160)), "centre, just under the neck's bony bump"),
     "GB21": (_points_on_head((C - 62, 163), (C + 62, 163)), "top of the shoulders, half way out"),

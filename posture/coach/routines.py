@@ -71,13 +71,13 @@ POINTS: dict[str, Point] = {
               "On top of the shoulder, half way between the side of the neck and the point of the "
               "shoulder.", "neck"),
         Point("SI3", "Houxi",
-              "Make a loose fist: on the little-finger edge of the hand, just behind the big knuckle, "
-              "where the crease of the palm ends.", "hand"),
+              "Curl the hand into a loose fist: on its outer side below the little finger, in the hollow "
+              "behind that knuckle where the palm crease stops.", "hand"),
         Point("TE3", "Zhongzhu",
               "On the back of the hand, in the groove between the bones of the ring and little fingers, "
               "a little behind the knuckles.", "hand"),
         Point("LI4", "Hegu",
-              "On the back of the hand, in the fleshy web between the thumb and the index finger.", "hand"),
+              "On the back of the hand, in the soft fold that joins the thumb to the index finger.", "hand"),
         Point("EX-UE8", "Luozhen",
               "On the back of the hand, between the bones of the index and middle fingers, a little "
               "behind the knuckles; often called the stiff-neck point.", "hand"),
@@ -222,15 +222,17 @@ def parse_catalogue(data: Any, source: str = "routines.json", base_dir: Path | N
 
 @dataclass(frozen=True, slots=True)
 class _Where:
-    """Where in the file a problem is, for the message prefix."""
+    """Where in the file a problem is: "routines.json: routine 'x', step 2: <problem>"."""
 
-    text: str
+    source: str
+    parts: tuple[str, ...] = ()
 
     def error(self, problem: str) -> ConfigError:
-        return ConfigError(f"{self.text}: {problem}")
+        where = f"{self.source}: {', '.join(self.parts)}" if self.parts else self.source
+        return ConfigError(f"{where}: {problem}")
 
     def inside(self, more: str) -> _Where:
-        return _Where(f"{self.text}, {more}")
+        return _Where(self.source, (*self.parts, more))
 
 
 def _show(value: Any) -> str:

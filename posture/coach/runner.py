@@ -113,7 +113,7 @@ class RoutineRunner:
         if self.started:
             return []
         self._last = self._clock.monotonic()
-        return self._enter(0)
+        return [*self._enter(0), *self._cues(), Tick(self.step_remaining, self.remaining)]
 
     def tick(self) -> list[RunnerEvent]:
         """Bring the routine up to the clock: step changes, breath cues, then one `Tick`."""
@@ -174,7 +174,7 @@ class RoutineRunner:
 
     def _enter(self, index: int, carry: float = 0.0) -> list[RunnerEvent]:
         if index >= len(self.routine.steps):
-            return [self._finish(completed=True)]
+            return [self._finish(completed=True, overshoot=carry)]
         self._index = index
         self._step_elapsed = carry
         self._cue = None
@@ -191,6 +191,8 @@ class RoutineRunner:
         self._cue = (breath, phase)
         return [BreathCue(phase, breath + 1, step.breaths, INHALE_S if phase == "inhale" else EXHALE_S)]
 
-    def _finish(self, completed: bool) -> RoutineFinished:
-        self.finished = RoutineFinished(completed, self._done, self._skipped, round(self._total_elapsed, 3))
+    def _finish(self, completed: bool, overshoot: float = 0.0) -> RoutineFinished:
+        # A late tick does not lengthen the routine: time past the end of the last step is not counted.
+        spent = round(self._total_elapsed - overshoot, 3)
+        self.finished = RoutineFinished(completed, self._done, self._skipped, spent)
         return self.finished

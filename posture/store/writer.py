@@ -8,8 +8,8 @@ i at wall w[i] covers the interval [w[i], w[i] + d[i]) where
 
 and `interval` is the latest gap in (0, P] seen so far (the initial `sample_interval` before any).
 These intervals never overlap, so summing d[i] neither loses nor double-counts time. A span is a run
-of consecutive samples with the same state, score band and reasons, each within P of the previous
-one; its duration is the sum of its samples' d[i]. Minutes split each [w[i], w[i] + d[i]) at minute
+of consecutive samples with the same state and reasons, scores in the span's 10-point band (with
+BAND_SLACK points of slack), each within P of the previous one; its duration is the sum of its samples' d[i]. Minutes split each [w[i], w[i] + d[i]) at minute
 boundaries for state and reason seconds and the time-weighted mean score; metric medians are over
 the samples whose wall time falls in the minute.
 
@@ -44,6 +44,9 @@ log = logging.getLogger("posture.store")
 
 MINUTE = 60
 BAND_WIDTH = 10
+# A span keeps its band while the score stays within this many points outside it, so a smoothed score
+# hovering on a band edge (79.8, 80.1, 79.9...) does not split the span every second.
+BAND_SLACK = 2.0
 _METRICS = frozenset(METRIC_KEYS)
 
 
@@ -52,6 +55,13 @@ def score_band(score: float | None) -> int | None:
     if score is None or math.isnan(score):
         return None
     return int(min(max(score, 0.0), 99.999) // BAND_WIDTH) * BAND_WIDTH
+
+
+def in_band(band: int | None, score: float | None) -> bool:
+    """Whether a sample's score still belongs to a span of this band (slack included)."""
+    if band is None or score is None:
+        return band is None and score is None
+    return band - BAND_SLACK <= score < band + BAND_WIDTH + BAND_SLACK
 
 
 def reasons_key(reasons: Iterable[str]) -> str:
@@ -95,9 +105,6 @@ class _Span:
     @property
     def duration(self) -> float:
         return self.settled + self.tail
-
-    def key(self) -> tuple[str, int | None, str]:
-        return (self.state, self.band, self.reasons)
 
 
 @dataclass(slots=True)
@@ -314,11 +321,13 @@ class HistoryWriter:
         self._n_samples += 1
         state = _state_of(sample)
         score = sample.score if sample.score is not None and not math.isnan(sample.score) else None
-        key = (state, score_band(score), reasons_key(sample.reasons))
+        reasons = reasons_key(sample.reasons)
         span = self._span
-        if span is None or not continuous or span.key() != key:
+        if span is None or not continuous or (span.state, span.reasons) != (state, reasons) or not in_band(
+            span.band, score
+        ):
             self._finish_span()
-            span = self._span = _Span(start=round(sample.wall, 3), state=key[0], band=key[1], reasons=key[2])
+            span = self._span = _Span(round(sample.wall, 3), state, score_band(score), reasons)
         span.samples += 1
         if score is not None:
             span.score_sum += score

@@ -1,0 +1,49 @@
+"""A cheap "has anything moved?" check that lets a steady user skip the pose model.
+
+A thumbnail of each analysed frame is compared with the thumbnail of the frame the pose model last ran
+on (not the previous frame, so a slow drift still adds up and triggers a fresh pose). Cost: a resize of
+the frame to 48x48 grey, well under a millisecond, against ~30 ms for a pose inference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THUMB = (48, 48)
+# Mean absolute grey-level change (0-255) above which the frame counts as changed. Sensor noise on a
+# webcam stays around 1-2; a head moving by a few pixels in a 48px thumbnail exceeds 3.
+DEFAULT_THRESHOLD = 3.0
+MAX_REUSE_S = 15.0
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+class MotionGate:
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, max_reuse_s: float = MAX_REUSE_S) -> None:
+        self.threshold = threshold
+        self.max_reuse_s = max_reuse_s
+        self._ref: np.ndarray | None = None
+        self._ref_t = -1e18
+        self.reused = 0
+
+    def unchanged(self, image: np.ndarray, t: float) -> bool:
+        """True when the last pose result can stand for this frame."""
+        if self._ref is None or t - self._ref_t > self.max_reuse_s:
+            return False
+        thumb = thumbnail(image)
+        if thumb.shape != self._ref.shape:
+            return False
+        return float(np.mean(np.abs(thumb - self._ref))) < self.threshold
+
+    def ran(self, image: np.ndarray, t: float) -> None:
+        """Remember the frame the pose model just ran on."""
+        self._ref = thumbnail(image)
+        self._ref_t = t
+
+    def reset(self) -> None:
+        self._ref = None
