@@ -83,7 +83,11 @@ def test_corrupt_profile_is_reported_and_nothing_else_is_lost(tmp_path: Path) ->
 
 def test_calibrate_command_on_real_frames_then_analyze_with_profile(capsys: pytest.CaptureFixture[str]) -> None:
     need(SLOUCH)
-    rc = main(["calibrate", "--source", str(SLOUCH / "upright"), "--profile", "desk monitor", "--seconds", "8"])
+    # Over the whole 15 s this user drifts sideways by a quarter of a shoulder width: rejected.
+    assert main(["calibrate", "--source", str(SLOUCH / "upright"), "--profile", "desk monitor", "--seconds", "14"]) == 2
+    assert "moved too much" in capsys.readouterr().err
+    # The first five seconds are steady enough.
+    rc = main(["calibrate", "--source", str(SLOUCH / "upright"), "--profile", "desk monitor", "--seconds", "5"])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "Sit upright" in out and "saved profile 'desk monitor'" in out and "(active)" in out
