@@ -15,8 +15,9 @@ GUIDANCE = "Sit upright and comfortable, look at your screen, and stay still for
 MAX_MISSING = 0.3
 # …or when their shoulders wandered more than this many shoulder widths (robust spread)…
 MAX_ANCHOR_SPREAD = 0.12
-# …or when the head-height ratio itself varied this much (they were moving, not sitting still).
-MAX_HEAD_HEIGHT_SPREAD = 0.06
+# …or when the head-height ratio varied by this share of its median (a slouch changes it by ~8-15%,
+# so a capture that wobbles this much was not one steady posture).
+MAX_HEAD_HEIGHT_SPREAD = 0.05
 MIN_CONFIDENCE = 0.6
 MIN_SAMPLES = 4
 
@@ -70,7 +71,9 @@ def build_baseline(observations: list[MetricSet | None], label: str = "the captu
         mad = np.median(np.abs(anchors[:, :2] - np.median(anchors[:, :2], axis=0)), axis=0)
         spread = float(np.max(mad) * 1.4826 / width) if width > 0 else 0.0
     heights = np.array([v for m in present if (v := m.values.get("head_height")) is not None], dtype=float)
-    hh_spread = float(np.median(np.abs(heights - np.median(heights))) * 1.4826) if len(heights) else 0.0
+    hh_spread = 0.0
+    if len(heights) and abs(float(np.median(heights))) > 1e-6:
+        hh_spread = float(np.median(np.abs(heights - np.median(heights))) * 1.4826 / abs(float(np.median(heights))))
     if spread > MAX_ANCHOR_SPREAD or hh_spread > MAX_HEAD_HEIGHT_SPREAD:
         raise CaptureRejected(f"{label}: you moved too much; sit still in your upright posture and try again")
     try:

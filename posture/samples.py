@@ -38,6 +38,7 @@ EventKind = Literal[
     "break_skipped",
     "break_postponed",
     "break_effect",
+    "natural_break",
     "camera_lost",
     "camera_back",
 ]

@@ -10,7 +10,7 @@ import pytest
 
 from calibration.capture import CaptureRejected, build_baseline
 from calibration.profiles import ProfileStore
-from footage import SLOUCH, need
+from footage import SLOUCH, slouch_frames
 from posture.cli import main
 from posture.errors import ConfigError
 from posture.metrics import METRIC_NAMES, MetricSet
@@ -81,12 +81,18 @@ def test_corrupt_profile_is_reported_and_nothing_else_is_lost(tmp_path: Path) ->
         store.load("weird")
 
 
-def test_calibrate_command_on_real_frames_then_analyze_with_profile(capsys: pytest.CaptureFixture[str]) -> None:
-    need(SLOUCH)
-    # Over the whole 15 s this user drifts sideways by a quarter of a shoulder width: rejected.
-    assert main(["calibrate", "--source", str(SLOUCH / "upright"), "--profile", "desk monitor", "--seconds", "14"]) == 2
+def test_calibrate_command_on_real_frames_then_analyze_with_profile(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    up, down = slouch_frames()
+    # A user who keeps slumping and sitting up during the capture: rejected, with the reason.
+    fidget = tmp_path / "fidget"
+    fidget.mkdir()
+    for i in range(5):
+        (fidget / f"{2 * i:02d}.jpg").symlink_to(up[i])
+        (fidget / f"{2 * i + 1:02d}.jpg").symlink_to(down[i])
+    assert main(["calibrate", "--source", str(fidget), "--profile", "desk monitor", "--seconds", "9"]) == 2
     assert "moved too much" in capsys.readouterr().err
-    # The first five seconds are steady enough.
+    # This user slides sideways after ~6 s (also rejected); the first five seconds are steady.
     rc = main(["calibrate", "--source", str(SLOUCH / "upright"), "--profile", "desk monitor", "--seconds", "5"])
     out = capsys.readouterr().out
     assert rc == 0, out

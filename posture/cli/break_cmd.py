@@ -25,6 +25,7 @@ from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, Runn
 from posture.coach.safety import (
     NOT_SCREENED_NOTE,
     POINTS,
+    PROFESSIONAL_NOTE,
     SAFETY_QUESTIONS,
     SafetyProfile,
     default_safety_path,
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if full is None:
         raise UserError(f"unknown routine '{routine_id}'; valid: {', '.join(catalogue.ids())}")
 
-    profile, skipped_note = _safety_profile(args.safety_answers, full, out)
+    profile, skipped_note = _safety_profile(args.safety_answers, full, catalogue, out)
     offered = filter_catalogue(catalogue, profile)
     routine = offered.get(routine_id)
     if routine is None:
@@ -143,7 +144,7 @@ def print_list(catalogue: Catalogue, out: TextIO) -> None:
 # --- safety ------------------------------------------------------------------------------------------
 
 
-def _safety_profile(answers_file: Path | None, routine: Routine, out: TextIO
+def _safety_profile(answers_file: Path | None, routine: Routine, catalogue: Catalogue, out: TextIO
                     ) -> tuple[SafetyProfile | None, str]:
     """The profile to filter with and, if acupressure had to be left out for want of answers, why."""
     if answers_file is not None:
@@ -158,7 +159,7 @@ def _safety_profile(answers_file: Path | None, routine: Routine, out: TextIO
     if not stdin_is_tty():
         return None, ("Acupressure steps are left out: the safety questions have not been answered yet. "
                       "Run 'posture break' in a terminal to answer them, or pass --safety-answers FILE.")
-    profile = ask_safety_questions(input, out)
+    profile = ask_safety_questions(input, out, catalogue)
     if profile is None:
         return None, "Acupressure steps are left out because the safety questions were not answered."
     save_safety_profile(profile, path)
@@ -166,10 +167,12 @@ def _safety_profile(answers_file: Path | None, routine: Routine, out: TextIO
     return profile, ""
 
 
-def ask_safety_questions(ask: Callable[[str], str], out: TextIO) -> SafetyProfile | None:
+def ask_safety_questions(ask: Callable[[str], str], out: TextIO, catalogue: Catalogue
+                         ) -> SafetyProfile | None:
     """Ask the yes/no questions; None if the person stops answering (end of input)."""
-    print("Before the first acupressure routine, a few yes/no questions. The answers stay on this "
-          "computer and only decide which steps you are offered.\n", file=out)
+    print(_wrap("Before the first acupressure routine, a few yes/no questions. The answers stay on this "
+                "computer and only decide which steps you are offered.", indent=""), file=out)
+    _print_red_flags(catalogue, out)
     answers: dict[str, bool] = {}
     try:
         for q in SAFETY_QUESTIONS:
@@ -197,11 +200,18 @@ def _wrap(text: str, indent: str = "  ", first: str | None = None) -> str:
                          subsequent_indent=indent)
 
 
+def _print_red_flags(catalogue: Catalogue, out: TextIO) -> None:
+    print("\nFirst, these are for a doctor, not for a break routine:", file=out)
+    for flag in catalogue.red_flags:
+        print(_wrap(flag, indent="    ", first="  - "), file=out)
+    print(_wrap(catalogue.red_flag_advice) + "\n", file=out)
+
+
 def _print_intro(routine: Routine, catalogue: Catalogue, out: TextIO, skipped_note: str, changed: bool
                  ) -> None:
     """Title, stop signs first, then whatever the safety answers changed in this routine."""
-    print(f"{routine.title} - {format_duration(routine.seconds)}, {len(routine.steps)} steps "
-          f"({', '.join(routine.areas)})", file=out)
+    steps = f"{len(routine.steps)} step{'s' if len(routine.steps) != 1 else ''}"
+    print(f"{routine.title} - {format_duration(routine.seconds)}, {steps} ({', '.join(routine.areas)})", file=out)
     print("\nStop at once if you notice:", file=out)
     for sign in routine.stop_signs:
         print(f"  - {sign}", file=out)
@@ -214,6 +224,8 @@ def _print_intro(routine: Routine, catalogue: Catalogue, out: TextIO, skipped_no
     for note in dict.fromkeys(n for n in notes if n):
         print("", file=out)
         print(_wrap(note, indent="        ", first="  note: "), file=out)
+    if PROFESSIONAL_NOTE in catalogue.notes:
+        _print_red_flags(catalogue, out)
     print("\nPress Ctrl-C to stop at any time.", file=out)
 
 
