@@ -106,7 +106,10 @@ class VideoFileSource(FrameSource):
             raise SourceError(f"{self.path} is a folder; pass it as an image sequence (a folder of images)")
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
-            raise SourceError(f"cannot read video {self.path}: not a video OpenCV can decode; convert it to mp4")
+            raise SourceError(
+                f"cannot read video {self.path}: the file is damaged, truncated or in a format OpenCV cannot decode; "
+                "re-export it or convert it to mp4"
+            )
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         # Raw .264 streams and some containers report 0, NaN or absurd rates: fall back to 25 fps.
         self._fps = self._fps_override or (fps if math.isfinite(fps) and 1.0 <= fps <= 240.0 else 25.0)
