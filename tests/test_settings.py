@@ -54,3 +54,17 @@ def test_any_json_gives_settings_and_messages_never_an_exception(data: object) -
     assert isinstance(result.settings, Settings)
     for p in result.problems:
         assert isinstance(p, str) and "\n" not in p
+
+
+def test_settings_command_set_and_show(capsys) -> None:  # type: ignore[no-untyped-def]
+    from posture.cli import main
+
+    assert main(["settings", "set", "onset_delay_s", "60"]) == 0
+    assert main(["settings", "set", "quiet_hours", "22:00-07:00"]) == 0
+    assert main(["settings", "set", "sensitivity", "extreme"]) == 2
+    err = capsys.readouterr().err
+    assert "'sensitivity' = 'extreme' must be one of low, medium, high" in err
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "onset_delay_s                  60.0" in out and '"22:00-07:00"' in out
+    assert load_settings().settings.onset_delay_s == 60.0
