@@ -5,7 +5,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT := out
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: all demo test lint check-cv2 bench clean samples
 
@@ -32,11 +31,16 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 test: lint
-	$(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# The companion on the bundled clip: the tray app where a display exists; otherwise headless, printing
+# state changes, nudges and break suggestions, writing the history and saving the dashboard screenshot.
 demo: $(STAMP)
 	mkdir -p $(OUT)
-	$(VENV)/bin/posture analyze sample_videos/demo_session.mp4 --calibrate-from 0:8 --json $(OUT)/demo_analysis.json
+	rm -f $(OUT)/demo_history.db $(OUT)/demo_history.db-wal $(OUT)/demo_history.db-shm
+	$(VENV)/bin/posture run --source sample_videos/demo_session.mp4 --calibrate-from 0:8 \
+		--db $(OUT)/demo_history.db --screenshot $(OUT)/dashboard.png
+	$(VENV)/bin/posture report --db $(OUT)/demo_history.db
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
