@@ -16,7 +16,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -255,26 +255,37 @@ def iter_history(days: int, end: date, interval: float, seed: int) -> Iterator[I
 def generate_history(
     path: str | Path, *, days: int, end: date | None = None, interval: float = 5.0, seed: int = 7
 ) -> GeneratedHistory:
-    """Write `days` days of history ending on `end` (default today) into `path` at one sample per
-    `interval` seconds. The writer's clock never advances, so it commits by batch size: fast."""
-    path = Path(path)
-    end = end or date.today()
+    """Write `days` days of history ending on `end` (default today) into `path`, one sample per
+    `interval` seconds."""
+    return _write(Path(path), iter_history(days, end or date.today(), interval, seed), days=days, interval=interval)
+
+
+def generate_workday(
+    path: str | Path, *, day: date, hours: float = 8.0, interval: float = 1.0, seed: int = 7
+) -> GeneratedHistory:
+    """Exactly one working day of `hours` from 09:00 (lunch included): the per-day size yardstick."""
+    rng = random.Random(seed)
+    items = sorted(_DaySim(rng, day, interval).run(9.0, hours, lunch=True), key=lambda item: item.wall)
+    return _write(Path(path), items, days=1, interval=interval)
+
+
+def _write(path: Path, items: Iterable[Item], *, days: int, interval: float) -> GeneratedHistory:
     began = time.perf_counter()
     n_samples = n_events = 0
-    present = 0.0
+    # The writer's clock never advances, so it commits by batch size: fast, and the same rows.
     writer = HistoryWriter(path, FakeClock(), sample_interval=interval, batch_rows=5_000)
     try:
-        for item in iter_history(days, end, interval, seed):
+        for item in items:
             if isinstance(item, Event):
                 writer.add_event(item)
                 n_events += 1
             else:
                 writer.add_sample(item)
                 n_samples += 1
-                present += interval
     finally:
         writer.close()
-    return GeneratedHistory(path, days, n_samples, n_events, present / 3600, time.perf_counter() - began)
+    hours = n_samples * interval / 3600
+    return GeneratedHistory(path, days, n_samples, n_events, hours, time.perf_counter() - began)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -235,7 +235,8 @@ def render_report(report: Report) -> str:
     lines = [title, "=" * len(title)]
     t = report.totals
     if report.empty:
-        lines.append(f"No posture history for this {report.period.noun()}.")
+        where = "for this day" if report.period.kind == "day" else f"in these {report.period.noun()}"
+        lines.append(f"No posture history {where}.")
         return "\n".join(lines) + "\n"
     lines.append(
         _line(
