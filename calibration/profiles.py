@@ -75,7 +75,7 @@ class ProfileStore:
     def _read(self, path: Path) -> Profile:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise ConfigError(
                 f"profile file {path} is corrupt ({type(exc).__name__}); recalibrate or delete that file"
             ) from exc
@@ -133,6 +133,7 @@ def parse_profile(doc: Any, where: str) -> Profile:
         baseline = Baseline.from_json(doc["baseline"])
         created = float(doc.get("created", 0.0))
         source = str(doc.get("source", ""))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"profile file {where} is invalid ({exc}); recalibrate or delete that file") from exc
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        detail = str(exc)[:80]
+        raise ConfigError(f"profile file {where} is invalid ({detail}); recalibrate or delete that file") from exc
     return Profile(name, baseline, created, source)

@@ -10,6 +10,7 @@ from posture.baseline import Baseline
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate
 from posture.person import Detection, PersonFinder
+from posture.pose import check_frame
 from posture.samples import Event, PostureSample
 from posture.scoring import FitChecker, Judgement, StateTracker, judge
 
@@ -47,6 +48,7 @@ class Analyzer:
 
     def detect(self, image: np.ndarray, t: float) -> Detection:
         """Find the user, re-using the last result when the picture has not changed since it was taken."""
+        image = check_frame(image)  # a malformed frame is a ValueError here, before any native code sees it
         if self.gate is not None and self._last_detection is not None and self.gate.unchanged(image, t):
             self.pose_reused += 1
             return self._last_detection

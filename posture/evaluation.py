@@ -26,6 +26,13 @@ class Interval:
     reason: str = ""
 
 
+def _finite(v: float) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
 def parse_labels(data: Any, where: str = "labels") -> list[Interval]:
     """Validate a label list; every problem is a ConfigError naming the entry and field."""
     if not isinstance(data, list) or not data:
@@ -39,7 +46,7 @@ def parse_labels(data: Any, where: str = "labels") -> list[Interval]:
         except KeyError as exc:
             raise ConfigError(f"{where}: entry {i} has no '{exc.args[0]}'") from None
         for key, v in (("start", start), ("end", end)):
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v) or v < 0:
                 raise ConfigError(f"{where}: entry {i} '{key}' must be a non-negative number, got {v!r}")
         if end <= start:
             raise ConfigError(f"{where}: entry {i} ends ({end}) before it starts ({start})")
@@ -63,7 +70,7 @@ def load_labels(path: str | Path) -> list[Interval]:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"label file not found: {p}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ConfigError(f"label file {p} is not valid JSON ({type(exc).__name__}); fix or regenerate it") from None
     return parse_labels(data, str(p))
 

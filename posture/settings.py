@@ -75,9 +75,16 @@ class Settings:
         return data
 
 
+def _finite(v: float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]:
     def check(v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v):
             raise ValueError(f"expected a number between {lo:g} and {hi:g}")
         if integer and int(v) != v:
             raise ValueError("expected a whole number")
@@ -157,14 +164,19 @@ def parse_settings(data: Any, source: str = "settings") -> LoadResult:
     for key, raw in data.items():
         check = VALIDATORS.get(key)
         if check is None:
-            problems.append(f"{source}: unknown key '{key}' ignored")
+            problems.append(f"{source}: unknown key {key!r} ignored")
             continue
         try:
             values[key] = check(raw)
         except ValueError as exc:
             default = getattr(Settings(), key)
-            problems.append(f"{source}: '{key}' = {raw!r} {exc}; using the default {default!r}")
+            problems.append(f"{source}: '{key}' = {_short(raw)} {exc}; using the default {default!r}")
     return LoadResult(replace(Settings(), **values), problems)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load_settings(path: Path | None = None) -> LoadResult:
@@ -174,7 +186,7 @@ def load_settings(path: Path | None = None) -> LoadResult:
         return LoadResult(Settings())
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         msg = getattr(exc, "msg", None) or type(exc).__name__
         return LoadResult(
             Settings(), [f"settings file {path} is unreadable ({msg}); using defaults until you fix or delete it"]
