@@ -90,7 +90,14 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
         writer = open_writer(args.db, clock=clock, on_warning=lambda msg: print(f"warning: {msg}", file=sys.stderr))
         if settings.retention_days:
             writer.prune(settings.retention_days)
-    monitor = build_monitor(settings, spec, clock, baseline, writer, calibrate_span=args.calibrate_from)
+    environment = None
+    if spec.camera is not None:
+        from posture.environment import Environment
+
+        # A live camera pauses for a locked screen or a listed app; a replayed recording has no screen.
+        environment = Environment()
+    monitor = build_monitor(settings, spec, clock, baseline, writer, calibrate_span=args.calibrate_from,
+                            environment=environment)
     if baseline is None and not args.calibrate_from:
         print("no calibration yet: run 'posture calibrate' (watching presence only until then)")
     reporter = ConsoleReporter(quiet=args.quiet)

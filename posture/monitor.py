@@ -126,31 +126,50 @@ class Monitor:
     def pause(self, minutes: float | None = None) -> None:
         now = self.clock.monotonic()
         self._manual_pause_until = float("inf") if minutes is None else now + minutes * 60
-        self._emit([self.nudges.pause(minutes)])
+        self.emit([self.nudges.pause(minutes)])
         if self.breaks is not None:
-            self._emit(self.breaks.set_paused(True))
+            self.emit(self.breaks.set_paused(True))
         self._release("paused")
 
     def resume(self) -> None:
         self._manual_pause_until = None
-        self._emit([self.nudges.resume()])
+        self.emit([self.nudges.resume()])
         if self.breaks is not None:
-            self._emit(self.breaks.set_paused(False))
+            self.emit(self.breaks.set_paused(False))
         self.status.paused_reason = None
         self._retry_at = 0.0
 
     def snooze(self, minutes: float | None) -> None:
-        self._emit([self.nudges.snooze(minutes)])
+        self.emit([self.nudges.snooze(minutes)])
 
     def set_baseline(self, baseline: Baseline | None, source: str = "profile") -> None:
         self.analyzer.set_baseline(baseline)
         self.status.calibrated = baseline is not None
         if baseline is not None:
-            self._emit([Event(self.clock.monotonic(), self.clock.wall(), "calibration", {"source": source,
+            self.emit([Event(self.clock.monotonic(), self.clock.wall(), "calibration", {"source": source,
                                                                                           "view": baseline.view})])
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Take new settings without a restart: sensitivity, nudge timing, quiet hours, sampling mode.
+
+        Camera, model and break-interval changes need a new monitor (the caller restarts it).
+        """
+        self.settings = settings
+        self.nudges.settings = settings.nudge_settings()
+        self.analyzer.sensitivity = settings.sensitivity
+        self.rate = AdaptiveRate(*settings.rates)
+        if self.breaks is not None:
+            self.breaks.set_quiet_hours(settings.nudge_settings().quiet_hours)
+
+    def run_pending_commands(self) -> None:
+        while True:
+            try:
+                self._commands.get_nowait()()
+            except queue.Empty:
+                return
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self, max_seconds: float | None = None, realtime_wait: Callable[[float], bool] | None = None) -> None:
@@ -160,7 +179,7 @@ class Monitor:
         own sleep is used, which for a fake clock simply advances time.
         """
         start = self.clock.monotonic()
-        self._emit([Event(start, self.clock.wall(), "session_start", {"source": self.source_name})])
+        self.emit([Event(start, self.clock.wall(), "session_start", {"source": self.source_name})])
         self.session_started = True
         try:
             while not self.stop_event.is_set() and not self.ended:
@@ -176,21 +195,19 @@ class Monitor:
             self.shutdown()
 
     def shutdown(self) -> None:
+        # Commands sent just before quitting (e.g. "finish the break") still count.
+        self.run_pending_commands()
         self._release(None)
-        self._emit(self.effects.due(self.clock.monotonic(), self.clock.wall(), final=True))
+        self.emit(self.effects.due(self.clock.monotonic(), self.clock.wall(), final=True))
         if self.session_started:
             self.session_started = False
-            self._emit([Event(self.clock.monotonic(), self.clock.wall(), "session_end", {})])
+            self.emit([Event(self.clock.monotonic(), self.clock.wall(), "session_end", {})])
         if self.writer is not None:
             self.writer.flush()
 
     def step(self) -> float:
         """Take one sample (or decide not to) and return the seconds until the next one."""
-        while True:
-            try:
-                self._commands.get_nowait()()
-            except queue.Empty:
-                break
+        self.run_pending_commands()
         now = self.clock.monotonic()
         reason = self._pause_reason(now)
         if reason is not None:
@@ -218,7 +235,7 @@ class Monitor:
         except ValueError as exc:  # a frame of the wrong size or type: say so once per run, carry on
             if not self.status.extra.get("bad_frame"):
                 self.status.extra["bad_frame"] = str(exc)
-                self._emit([Event(t, wall, "bad_frame", {"error": str(exc)})])
+                self.emit([Event(t, wall, "bad_frame", {"error": str(exc)})])
             return 1.0
         self._handle(analysis)
         if self._frame_listener is not None:
@@ -250,7 +267,7 @@ class Monitor:
                     self.set_baseline(self._build_baseline(self._span_obs), source="span")
                 except (ConfigError, ValueError) as exc:
                     # Keep watching without judging; the reason reaches the user as an event.
-                    self._emit([Event(t, wall, "calibration_failed", {"error": str(exc)})])
+                    self.emit([Event(t, wall, "calibration_failed", {"error": str(exc)})])
         return analysis
 
     def _handle(self, analysis: Analysis) -> None:
@@ -267,9 +284,10 @@ class Monitor:
         if self.breaks is not None:
             events += self.breaks.observe(sample)
         events += self.effects.due(sample.t, sample.wall)
-        self._emit(events)
+        self.emit(events)
 
-    def _emit(self, events: list[Event]) -> None:
+    def emit(self, events: list[Event]) -> None:
+        """Record events (including ones made by UI commands such as a break started) and tell listeners."""
         for e in events:
             if e.kind == "break_completed":
                 self.effects.break_completed(e)
@@ -288,9 +306,9 @@ class Monitor:
             reason = self.environment.pause_reason(self.settings)
             if reason != self._env_reason:
                 if reason is not None:
-                    self._emit([Event(now, self.clock.wall(), "pause", {"reason": reason})])
+                    self.emit([Event(now, self.clock.wall(), "pause", {"reason": reason})])
                 else:
-                    self._emit([Event(now, self.clock.wall(), "resume", {"reason": self._env_reason})])
+                    self.emit([Event(now, self.clock.wall(), "resume", {"reason": self._env_reason})])
                 self._env_reason = reason
         return self._env_reason
 
@@ -309,10 +327,10 @@ class Monitor:
             if first:
                 # One note, then quiet retries: a meeting app holding the camera is not an emergency.
                 self.status.paused_reason = "camera_busy"
-                self._emit([Event(now, self.clock.wall(), "camera_lost", {"error": str(exc), "retrying": True})])
+                self.emit([Event(now, self.clock.wall(), "camera_lost", {"error": str(exc), "retrying": True})])
             return None
         if self.status.paused_reason in ("camera_busy", "camera_lost"):
-            self._emit([Event(now, self.clock.wall(), "camera_back", {})])
+            self.emit([Event(now, self.clock.wall(), "camera_back", {})])
         self.status.paused_reason = None
         self._retry_delay = RETRY_MIN_S
         self._source = source
@@ -323,7 +341,7 @@ class Monitor:
         self._release(reason)
         self._failed_reads = 0
         self._retry_at = now + self._retry_delay
-        self._emit([Event(now, self.clock.wall(), "camera_lost", {"error": message, "retrying": True})])
+        self.emit([Event(now, self.clock.wall(), "camera_lost", {"error": message, "retrying": True})])
 
     def _release(self, reason: str | None) -> None:
         if self._source is not None:

@@ -1,0 +1,620 @@
+"""`posture run` with a display: the tray companion.
+
+Wiring only. The monitor runs on a worker thread (`ui.worker`), its samples and events arrive through
+the bridge (`ui.bridge`), and each window lives in its own module; this file builds the tray icon and
+menu, turns events into notices, and turns menu choices into monitor commands.
+
+Where a desktop has no system tray (and offscreen, in tests) the tray icon and its menu still exist, so
+every action can be triggered; a small status window stands in for the icon, and notifications appear
+as toasts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCursor
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+
+from calibration.profiles import ProfileStore
+from posture.baseline import Baseline
+from posture.clock import Clock, FakeClock, SystemClock, local_datetime
+from posture.coach.routines import Routine, format_duration, load_catalogue
+from posture.coach.safety import SafetyProfile, default_safety_path, filter_catalogue, load_safety_profile
+from posture.companion import SourceSpec, build_monitor
+from posture.errors import ConfigError, UserError
+from posture.monitor import Monitor
+from posture.samples import REASONS, Event
+from posture.settings import Settings
+from ui.bridge import MonitorBridge, StatusView
+from ui.notify import Notifier
+from ui.tray_icon import StatusWindow, icon_state, state_icon, tooltip_text
+from ui.worker import BuiltMonitor, MonitorFactory, MonitorWorker, emit_events
+
+log = logging.getLogger(__name__)
+
+PAUSE_CHOICES: tuple[tuple[str, float | None], ...] = (
+    ("15 minutes", 15), ("30 minutes", 30), ("1 hour", 60), ("Until I resume", None))
+SNOOZE_CHOICES: tuple[tuple[str, float | None], ...] = (
+    ("15 minutes", 15), ("30 minutes", 30), ("1 hour", 60), ("Until tomorrow", None))
+# Settings a running monitor cannot take on the fly: changing them restarts the worker.
+RESTART_KEYS = ("camera_index", "pose_model", "breaks_enabled", "micro_break_every_min", "neck_break_every_min")
+
+
+def monitor_factory(settings: Settings, spec: SourceSpec, clock: Clock, baseline: Baseline | None,
+                    db: Path | None = None, history: bool = True,
+                    calibrate_span: tuple[float, float] | None = None,
+                    environment: Any | None = None) -> MonitorFactory:
+    """Build everything on the worker thread: MediaPipe graphs and SQLite both care which thread they run on."""
+
+    def build() -> BuiltMonitor:
+        writer = None
+        closers: list[Callable[[], None]] = []
+        if history:
+            from posture.store import open_writer
+
+            writer = open_writer(db, clock=clock, on_warning=lambda msg: log.warning("%s", msg))
+            if settings.retention_days:
+                writer.prune(settings.retention_days)
+            closers.append(writer.close)
+        try:
+            monitor = build_monitor(settings, spec, clock, baseline, writer, calibrate_span=calibrate_span,
+                                    environment=environment)
+        except BaseException:
+            for close in closers:
+                close()
+            raise
+        closers.insert(0, monitor.finder.close)
+        return BuiltMonitor(monitor, closers)
+
+    return build
+
+
+def apply_live_settings(monitor: Monitor, settings: Settings) -> None:
+    """Settings a running monitor can take without a restart (runs on the monitor thread)."""
+    monitor.apply_settings(settings)
+
+
+class CompanionApp(QObject):
+    def __init__(self, settings: Settings, make_factory: Callable[[Settings], MonitorFactory], clock: Clock,
+                 realtime: bool, store: ProfileStore | None = None, baseline: Baseline | None = None,
+                 profile_name: str | None = None, tray_available: bool | None = None,
+                 max_seconds: float | None = None, quit_when_done: bool = False,
+                 ui_clock: Clock | None = None, settings_path: Path | None = None,
+                 safety_path: Path | None = None, pace_s: float = 0.0, db: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self._make_factory = make_factory
+        self.clock = clock
+        self.realtime = realtime
+        self.max_seconds = max_seconds
+        self.pace_s = pace_s
+        self.quit_when_done = quit_when_done
+        self.ui_clock: Clock = ui_clock or SystemClock()  # breaks and the wizard run in the person's time
+        self.store = store or ProfileStore()
+        self.baseline = baseline
+        self.profile_name = profile_name
+        self.settings_path = settings_path
+        self.safety_path = safety_path or default_safety_path()
+        self.db = db
+        self.tray_available = (QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None
+                               else tray_available)
+        self.bridge = MonitorBridge(self)
+        self.worker = self._new_worker(settings)
+        self.status: StatusView | None = None
+        self.icon_key = "away"
+        self.finished = False
+        self.finish_message: str | None = None
+        self._pause_until: float | None = None
+        self._pause_seen = False
+        self._camera_note = False
+        self._mismatch_note = False
+        self._frame_users: set[str] = set()
+        self.windows: dict[str, QWidget] = {}
+        self._closing: list[QWidget] = []
+        self._shut_down = False
+
+        self.tray = QSystemTrayIcon(state_icon("away"), self)
+        self.tray.setToolTip("Posture Companion\nStarting…")
+        self.actions: dict[str, QAction] = {}
+        self.menu = self._build_menu()
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._tray_activated)
+        self.notifier = Notifier(self.tray, settings, self.tray_available, self)
+        self.status_window: StatusWindow | None = None
+        if not self.tray_available:
+            self.status_window = StatusWindow(self.menu)
+            self.status_window.closed.connect(self.quit)
+
+        self.bridge.status_changed.connect(self._on_status)
+        self.bridge.events_ready.connect(self._on_events)
+        self.bridge.frame_ready.connect(self._on_frame)
+        self.bridge.worker_finished.connect(self._on_worker_finished)
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def _new_worker(self, settings: Settings) -> MonitorWorker:
+        return MonitorWorker(self._make_factory(settings), self.bridge, self.clock, self.realtime,
+                             self.max_seconds, self.pace_s)
+
+    def start(self) -> None:
+        if self.tray_available:
+            self.tray.show()
+        elif self.status_window is not None:
+            self.status_window.show()
+        self.worker.start()
+
+    def shutdown(self) -> None:
+        """Close windows, stop watching (the camera is released, history flushed), hide the icon."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        for window in list(self.windows.values()):
+            window.close()
+        self.worker.stop()
+        self.notifier.close()
+        self.tray.hide()
+        if self.status_window is not None:
+            self.status_window.close()
+
+    def quit(self) -> None:
+        self.shutdown()
+        QApplication.quit()
+
+    def restart_worker(self, settings: Settings) -> None:
+        self.worker.stop()
+        self.finished = False
+        self.worker = self._new_worker(settings)
+        if self.baseline is not None:
+            baseline = self.baseline
+            self.worker.submit(lambda m: m.set_baseline(baseline))
+        if self._frame_users:
+            self.worker.submit(lambda m: m.set_frame_listener(self.bridge.post_frame))
+        self.worker.start()
+
+    # -- the menu ---------------------------------------------------------------------------------
+    def _action(self, key: str, text: str, slot: Callable[[], object], menu: QMenu) -> QAction:
+        action = QAction(text, menu)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        self.actions[key] = action
+        return action
+
+    def _build_menu(self) -> QMenu:
+        menu = QMenu()
+        self.status_action = QAction("Starting…", menu)
+        self.status_action.setEnabled(False)
+        menu.addAction(self.status_action)
+        menu.addSeparator()
+
+        self.pause_menu = menu.addMenu("Pause watching")
+        for text, minutes in PAUSE_CHOICES:
+            key = f"pause_{int(minutes)}" if minutes else "pause_until_resumed"
+            self._action(key, text, partial(self.pause, minutes), self.pause_menu)
+        self._action("resume", "Resume watching", self.resume, menu).setVisible(False)
+        snooze = menu.addMenu("Snooze nudges")
+        for text, minutes in SNOOZE_CHOICES:
+            key = f"snooze_{int(minutes)}" if minutes else "snooze_tomorrow"
+            self._action(key, text, partial(self.snooze, minutes), snooze)
+        self.break_menu = menu.addMenu("Take a break now")
+        self.break_menu.aboutToShow.connect(self._rebuild_breaks)
+        self._rebuild_breaks()
+        menu.addSeparator()
+        self._action("live_view", "Why am I flagged?", self.open_live_view, menu)
+        self._action("calibrate", "Calibrate…", self.open_wizard, menu)
+        self.profile_menu = menu.addMenu("Profile")
+        self.profile_menu.aboutToShow.connect(self._rebuild_profiles)
+        self._rebuild_profiles()
+        self._action("dashboard", "Dashboard", self.open_dashboard, menu)
+        self._action("settings", "Settings…", self.open_settings, menu)
+        menu.addSeparator()
+        self._action("quit", "Quit", self.quit, menu)
+        return menu
+
+    def _rebuild_profiles(self) -> None:
+        self.profile_menu.clear()
+        for key in [k for k in self.actions if k.startswith("profile:")]:
+            del self.actions[key]
+        group = QActionGroup(self.profile_menu)
+        group.setExclusive(True)
+        names = [n for n in self.store.names() if not n.endswith("(corrupt)")]
+        active = self.profile_name or self.store.active_name()
+        for name in names:
+            action = self._action(f"profile:{name}", name, partial(self.choose_profile, name), self.profile_menu)
+            action.setCheckable(True)
+            action.setChecked(name == active)
+            group.addAction(action)
+        if not names:
+            empty = self.profile_menu.addAction("No profiles yet: use Calibrate…")
+            empty.setEnabled(False)
+        self.profile_menu.addSeparator()
+        self._action("profile_new", "New profile…", self.open_wizard, self.profile_menu)
+
+    def _rebuild_breaks(self) -> None:
+        self.break_menu.clear()
+        for key in [k for k in self.actions if k.startswith("break")]:
+            del self.actions[key]
+        pending = self.status.break_pending if self.status else None
+        self._action("break_now", f"Start: {pending}" if pending else "Start a short break",
+                     lambda: self.start_break(None), self.break_menu)
+        if pending:
+            self._action("break_later", "Remind me in 5 minutes", lambda: self.answer_break("postpone"),
+                         self.break_menu)
+            self._action("break_skip", "Skip this one", lambda: self.answer_break("skip"), self.break_menu)
+        self.break_menu.addSeparator()
+        for routine in self._catalogue():
+            self._action(f"break:{routine.id}", f"{routine.title} ({format_duration(routine.seconds)})",
+                         partial(self.start_break, routine.id), self.break_menu)
+
+    def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger and sys.platform != "darwin":
+            self.menu.popup(QCursor.pos())
+
+    # -- commands ---------------------------------------------------------------------------------
+    def pause(self, minutes: float | None) -> None:
+        self._pause_until = None if minutes is None else time.time() + minutes * 60
+        self._pause_seen = False
+        self.worker.submit(lambda m: m.pause(minutes))
+
+    def resume(self) -> None:
+        self._pause_until, self._pause_seen = None, False
+        self.worker.submit(lambda m: m.resume())
+
+    def snooze(self, minutes: float | None) -> None:
+        self.worker.submit(lambda m: m.snooze(minutes))
+
+    def choose_profile(self, name: str) -> bool:
+        try:
+            profile = self.store.load(name)
+            self.store.set_active(name)
+        except ConfigError as exc:
+            self.notifier.notify("info", "That profile can't be used", str(exc), on_click=self.open_wizard)
+            return False
+        self.use_baseline(name, profile.baseline)
+        return True
+
+    def use_baseline(self, name: str, baseline: Baseline) -> None:
+        self.baseline, self.profile_name = baseline, name
+        self._mismatch_note = False
+        self.worker.submit(lambda m: m.set_baseline(baseline))
+        self._rebuild_profiles()
+        live = self.windows.get("live_view")
+        if live is not None:
+            live.set_baseline(baseline, name)  # type: ignore[attr-defined]
+
+    def answer_break(self, answer: str) -> None:
+        def command(m: Monitor) -> None:
+            if m.breaks is not None:
+                emit_events(m, m.breaks.postpone(m.breaks.settings.postpone_short_min) if answer == "postpone"
+                            else m.breaks.skip())
+
+        self.worker.submit(command)
+
+    # -- breaks -----------------------------------------------------------------------------------
+    def _safety_profile(self) -> tuple[SafetyProfile | None, bool]:
+        """(answers, asked): a damaged answers file counts as asked, so it is never overwritten."""
+        try:
+            profile = load_safety_profile(self.safety_path)
+        except ConfigError:
+            return None, True
+        return profile, profile is not None
+
+    def _catalogue(self) -> tuple[Routine, ...]:
+        monitor = self.worker.monitor
+        breaks = monitor.breaks if monitor is not None else None
+        if breaks is not None:
+            return breaks.catalogue.routines  # an immutable snapshot: safe to read from this thread
+        try:
+            return filter_catalogue(load_catalogue(), self._safety_profile()[0]).routines
+        except ConfigError:
+            return ()
+
+    def start_break(self, routine_id: str | None) -> bool:
+        """Open the guided break for `routine_id`, the waiting suggestion, or a short general one."""
+        if "break" in self.windows:
+            self.windows["break"].raise_()
+            return False
+        pending = self.status.break_pending_id if self.status else None
+        routines = {r.id: r for r in self._catalogue()}
+        rid = routine_id or pending
+        if rid is None or rid not in routines:
+            micro = [r for r in routines.values() if r.kind == "micro"]
+            rid = next((r.id for r in micro if r.focus == "general"), micro[0].id if micro else None)
+        if rid is None or rid not in routines:
+            self.notifier.notify("info", "No break to start", "The routines file could not be read.")
+            return False
+        _profile, asked = self._safety_profile()
+        try:
+            full = load_catalogue().get(rid)
+        except ConfigError:
+            full = None
+        needs_screen = not asked and full is not None and full.has_acupressure
+
+        def refilter(p: SafetyProfile) -> Routine | None:
+            return filter_catalogue(load_catalogue(), p).get(rid)
+
+        from ui.break_window import BreakWindow
+
+        window = BreakWindow(routines[rid], clock=self.ui_clock, needs_safety_screen=needs_screen,
+                             safety_path=self.safety_path, refilter=refilter)
+        use_pending = pending == rid
+        window.safety_answered.connect(self._safety_answered)
+        window.started.connect(lambda r: self._break_started(r, use_pending))
+        window.finished.connect(self._break_finished)
+        self._track("break", window)
+        window.show()
+        return True
+
+    def _safety_answered(self, profile: SafetyProfile) -> None:
+        self.worker.submit(lambda m: m.breaks.set_safety_profile(profile) if m.breaks is not None else None)
+
+    def _break_started(self, routine_id: str, use_pending: bool) -> None:
+        def command(m: Monitor) -> None:
+            if m.breaks is None:
+                return
+            try:
+                events = m.breaks.accept() if use_pending else []
+                emit_events(m, events or m.breaks.start(routine_id))
+            except ValueError:
+                log.info("routine %s is not offered after the safety answers; not recorded", routine_id)
+
+        self.worker.submit(command)
+
+    def _break_finished(self, effect: str | None, completed: bool) -> None:
+        self.worker.submit(
+            lambda m: emit_events(m, m.breaks.complete(effect, finished=completed)) if m.breaks is not None else None)
+
+    # -- windows ----------------------------------------------------------------------------------
+    def _track(self, key: str, window: QWidget) -> None:
+        self.windows[key] = window
+        # LiveView/CalibrationWizard say `closed`; QDialog and the break window say `finished`.
+        closed = getattr(window, "closed", None) or getattr(window, "finished", None)
+        if closed is not None:
+            closed.connect(lambda *_: self._window_closed(key, window))
+
+    def _window_closed(self, key: str, window: QWidget) -> None:
+        if key in ("live_view", "wizard"):
+            self._want_frames(key, False)
+        if self.windows.get(key) is window:
+            del self.windows[key]
+            # Let go of it after the signal returns: deleting a window inside its own closeEvent crashes.
+            self._closing.append(window)
+            QTimer.singleShot(0, self._closing.clear)
+
+    def _want_frames(self, who: str, on: bool) -> None:
+        """Frames leave the monitor only while the live view or the wizard is open (privacy)."""
+        if on:
+            self._frame_users.add(who)
+        else:
+            self._frame_users.discard(who)
+        listener = self.bridge.post_frame if self._frame_users else None
+        self.worker.submit(lambda m: m.set_frame_listener(listener))
+
+    def open_live_view(self) -> QWidget:
+        if "live_view" in self.windows:
+            window = self.windows["live_view"]
+        else:
+            from ui.live_view import LiveView
+
+            window = LiveView()
+            window.set_baseline(self.baseline, self.profile_name)
+            self._track("live_view", window)
+            self._want_frames("live_view", True)
+        window.show()
+        window.raise_()
+        return window
+
+    def open_wizard(self) -> QWidget:
+        if "wizard" in self.windows:
+            window = self.windows["wizard"]
+        else:
+            from ui.wizard import CalibrationWizard
+
+            window = CalibrationWizard(self.store, clock=self.ui_clock)
+            window.saved.connect(self.use_baseline)
+            self._track("wizard", window)
+            self._want_frames("wizard", True)
+        window.show()
+        window.raise_()
+        return window
+
+    def open_settings(self) -> QWidget:
+        if "settings" in self.windows:
+            window = self.windows["settings"]
+        else:
+            from ui.settings_dialog import SettingsDialog
+
+            window = SettingsDialog(self.settings, self.settings_path)
+            window.saved.connect(self.apply_settings)
+            self._track("settings", window)
+        window.show()
+        window.raise_()
+        return window
+
+    def open_dashboard(self) -> QWidget | None:
+        if "dashboard" in self.windows:
+            window = self.windows["dashboard"]
+            window.show()
+            window.raise_()
+            return window
+        try:
+            # Lazily: pyqtgraph is only loaded when someone asks for their history.
+            from ui.dashboard import Dashboard
+        except ImportError as exc:
+            log.info("dashboard unavailable: %s", exc)
+            self.notifier.notify("info", "Dashboard not available",
+                                 "The history dashboard is not part of this installation.")
+            return None
+        from posture.store import HistoryUnavailable, resolve_db_path
+
+        try:
+            window = Dashboard(resolve_db_path(self.db))
+        except (HistoryUnavailable, OSError, sqlite3.Error) as exc:
+            self.notifier.notify("info", "The history can't be opened", str(exc))
+            return None
+        # The dashboard closes its database on close; let it go then, and open a fresh one next time.
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(lambda *_: self.windows.pop("dashboard", None))
+        self.windows["dashboard"] = window
+        window.show()
+        return window
+
+    def apply_settings(self, settings: Settings) -> None:
+        old, self.settings = self.settings, settings
+        self.notifier.set_settings(settings)
+        if any(getattr(old, k) != getattr(settings, k) for k in RESTART_KEYS):
+            self.restart_worker(settings)
+        else:
+            self.worker.submit(lambda m: apply_live_settings(m, settings))
+
+    # -- what the monitor says --------------------------------------------------------------------
+    def _on_frame(self, image: Any, analysis: Any) -> None:
+        live = self.windows.get("live_view")
+        if live is not None:
+            live.show_frame(image, analysis)  # type: ignore[attr-defined]
+        wizard = self.windows.get("wizard")
+        if wizard is not None:
+            wizard.feed(image, analysis)  # type: ignore[attr-defined]
+
+    def _on_status(self, status: StatusView) -> None:
+        self.status = status
+        # A snapshot taken before the pause command ran must not wipe the "until" just set; only a
+        # pause that was seen and is now over (it ran out) clears it.
+        if status.paused_reason == "paused":
+            self._pause_seen = True
+        elif self._pause_seen:
+            self._pause_until, self._pause_seen = None, False
+        key = icon_state(status)
+        if key != self.icon_key:
+            self.icon_key = key
+            self.tray.setIcon(state_icon(key))
+        until = local_datetime(self._pause_until).strftime("%H:%M") if self._pause_until else None
+        tip = tooltip_text(status, until)
+        if self.finished and self.finish_message:
+            tip += f"\n{self.finish_message}"
+        if tip != self.tray.toolTip():
+            self.tray.setToolTip(tip)
+            self.status_action.setText(tip.split("\n")[1] if "\n" in tip else tip)
+            if self.status_window is not None:
+                self.status_window.show_state(key, tip)
+        paused = status.paused_reason == "paused"
+        self.actions["resume"].setVisible(paused)
+        self.pause_menu.setEnabled(not paused)
+
+    def _on_events(self, events: list[Event]) -> None:
+        for event in events:
+            self.handle_event(event)
+
+    def handle_event(self, e: Event) -> None:
+        kind = e.kind
+        if kind == "nudge":
+            reasons = e.data.get("reasons") or []
+            title = REASONS.get(reasons[0], "Posture check").capitalize() if reasons else "Posture check"
+            self.notifier.notify("nudge", title, str(e.data.get("text", "")), on_click=self.open_live_view,
+                                 hint="Click to see what I noticed.", sound=True, glow="poor")
+        elif kind in ("recovery", "nudge_withdrawn"):
+            if self.notifier.toast.isVisible() and self.notifier.history and \
+                    self.notifier.history[-1].kind == "nudge":
+                self.notifier.toast.hide()  # they've already sorted themselves out
+        elif kind == "break_suggested":
+            self.notifier.notify("break", "Time for a short break", str(e.data.get("text") or "A short break?"),
+                                 on_click=lambda: self.start_break(e.data.get("routine")),
+                                 hint="Click to start. “Take a break now” in the menu can postpone it.",
+                                 sound=True, glow="break")
+        elif kind == "camera_lost":
+            if not self._camera_note:  # one note per fault, then quiet retries
+                self._camera_note = True
+                self.notifier.notify("info", "Camera unavailable",
+                                     "Another app may be using the camera, or it was unplugged. Watching is "
+                                     "paused, and I'll keep checking quietly.")
+        elif kind == "camera_back":
+            self._camera_note = False
+        elif kind == "calibration_mismatch":
+            if not self._mismatch_note:
+                self._mismatch_note = True
+                self.notifier.notify("info", "Your setup seems to have changed",
+                                     "The camera or your seat moved, so I've stopped judging. Recalibrate, or "
+                                     "choose the profile for this setup.", on_click=self.open_wizard)
+        elif kind == "calibration_failed":
+            self.notifier.notify("info", "Calibration didn't work", str(e.data.get("error", "")),
+                                 on_click=self.open_wizard)
+        elif kind == "bad_frame":
+            self.notifier.notify("info", "The camera sends pictures I can't read", str(e.data.get("error", "")))
+
+    def _on_worker_finished(self, message: str) -> None:
+        self.finished = True
+        self.finish_message = message or None
+        if message:
+            self.notifier.notify("info", "Watching stopped", message)
+        if self.status is not None:
+            self._on_status(replace(self.status, ended=True))
+        if self.quit_when_done:
+            QTimer.singleShot(0, self.quit)
+
+
+def build_companion(args: argparse.Namespace, settings: Settings, tray_available: bool | None = None,
+                    store: ProfileStore | None = None) -> CompanionApp:
+    """From the `run` arguments to a ready (not yet started) companion."""
+    from posture.environment import Environment
+    from posture.headless import resolve_baseline
+
+    spec = SourceSpec.parse(args.source, settings, loop=getattr(args, "loop", False),
+                            fps_in=getattr(args, "fps_in", 1.0))
+    realtime = spec.camera is not None or bool(getattr(args, "realtime", False))
+    if realtime:
+        clock: Clock = SystemClock()
+    else:
+        # A recording without --realtime runs as fast as it can on its own timeline, as in headless mode.
+        start = getattr(args, "start_time", None)
+        clock = FakeClock(wall_start=start if start is not None else time.time(), monotonic_start=0.0)
+    store = store or ProfileStore()
+    try:
+        baseline = resolve_baseline(args)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    profile_name = getattr(args, "profile", None) or (store.active_name() if baseline is not None else None)
+    span = getattr(args, "calibrate_from", None)
+    history = not getattr(args, "no_history", False)
+    db = getattr(args, "db", None)
+    # Screen-lock and running-app checks matter for a real camera; a replay is not paused by them.
+    environment = Environment() if spec.camera is not None else None
+
+    def make_factory(s: Settings) -> MonitorFactory:
+        live_spec = replace(spec, camera=s.camera_index) if spec.camera is not None and args.source is None else spec
+        return monitor_factory(s, live_spec, clock, baseline, db, history, span, environment)
+
+    duration = getattr(args, "duration", None)
+    return CompanionApp(settings, make_factory, clock, realtime, store=store, baseline=baseline,
+                        profile_name=profile_name, tray_available=tray_available, max_seconds=duration,
+                        quit_when_done=duration is not None, db=db)
+
+
+def run_app(args: argparse.Namespace, settings: Settings) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Posture Companion")
+    app.setQuitOnLastWindowClosed(False)  # closing a window must not end the tray app
+    companion = build_companion(args, settings)
+    companion.start()
+    if companion.baseline is None and not getattr(args, "calibrate_from", None):
+        def welcome() -> None:
+            if companion.worker.running:
+                companion.notifier.notify(
+                    "info", "Welcome to Posture Companion",
+                    "Let's teach me your upright posture first: it takes about 15 seconds.",
+                    on_click=companion.open_wizard, hint="Click to calibrate.")
+
+        QTimer.singleShot(1500, companion, welcome)
+    try:
+        return int(app.exec())
+    finally:
+        companion.shutdown()
