@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass, fields
 
 import cv2
@@ -72,17 +73,23 @@ POSTURES: tuple[str, ...] = (
 )
 
 
+# Which way a positive amount goes for the two sided postures (in Stance's sign, + = image right):
+# the tilt continues her natural tilt toward her left shoulder; the lean goes toward her right, away from
+# the helmet on the desk (leaning into it hides her arm, which is a harder, noisier case: use -amount).
+DEFAULT_SIDE = {"head_tilt": 1.0, "lateral_lean": -1.0}
+
+
 def stance_for(posture: str, amount: float = 1.0) -> Stance:
-    """The stance of one named posture at `amount` (tilt and lean accept -1..1 for the other side)."""
+    """The stance of one named posture at `amount` in [0, 1]; head_tilt and lateral_lean also take
+    negative amounts, for the other side (see DEFAULT_SIDE)."""
     if posture not in POSTURES:
         raise ValueError(f"unknown posture {posture!r}; expected one of {', '.join(POSTURES)}")
-    signed = posture in ("head_tilt", "lateral_lean")
-    lo = -1.0 if signed else 0.0
+    lo = -1.0 if posture in DEFAULT_SIDE else 0.0
     if not lo <= amount <= 1.0:
         raise ValueError(f"{posture} amount must be in [{lo:g}, 1], got {amount}")
     if posture == "upright":
         return Stance()
-    return Stance(**{posture: float(amount)})
+    return Stance(**{posture: float(amount) * DEFAULT_SIDE.get(posture, 1.0)})
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class Walker:
 
     x: float
     bob: float = 0.0
+    facing_left: bool = False
 
 
 # ---------------------------------------------------------------------------------------------- rig
@@ -101,7 +109,8 @@ class Rig:
     plate: Image  # float32 HxWx3, BGR 0..255
     body: Image  # float32 (H+PAD)xWx4, premultiplied BGR + alpha
     head: Image  # float32 HxWx4, premultiplied
-    front: Image  # float32 HxWx4, premultiplied
+    front_split: tuple[Image, Image]  # the helmet: premultiplied BGR and alpha, float32
+    head_bbox: tuple[int, int, int, int]  # where the head layer is not transparent
     walker: Image  # float32 hxwx4, premultiplied, already at its on-screen scale
     landmarks: dict[str, np.ndarray]  # pixel positions in the 448x448 source
     ear_mid: np.ndarray
@@ -136,6 +145,7 @@ def load_cameraman() -> Image:
 
 def _mediapipe_person(img_bgr: Image) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Landmarks (pixels, rounded to 1/4 px) and the soft person mask, from one static MediaPipe run."""
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's native start-up chatter
     import mediapipe as mp
 
     with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True) as pose:
@@ -151,11 +161,11 @@ def _mediapipe_person(img_bgr: Image) -> tuple[dict[str, np.ndarray], np.ndarray
 
 def _fill_holes(img: Image, known: np.ndarray) -> Image:
     """Push-pull pyramid fill: smooth extrapolation of `img` into pixels where `known` is 0."""
-    num = [img * known[..., None]]
-    den = [known.astype(np.float32)]
+    num: list[np.ndarray] = [img * known[..., None]]
+    den: list[np.ndarray] = [known.astype(np.float32)]
     while min(den[-1].shape) > 4:
-        num.append(cv2.pyrDown(num[-1]))
-        den.append(cv2.pyrDown(den[-1]))
+        num.append(np.asarray(cv2.pyrDown(num[-1]), np.float32))
+        den.append(np.asarray(cv2.pyrDown(den[-1]), np.float32))
     value = np.broadcast_to(num[-1].sum((0, 1)) / max(float(den[-1].sum()), 1e-6), num[-1].shape).copy()
     for n, d in zip(reversed(num), reversed(den), strict=True):
         up = cv2.resize(value, (d.shape[1], d.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -167,8 +177,8 @@ def _fill_holes(img: Image, known: np.ndarray) -> Image:
 def _texture(shape: tuple[int, int], seed: int) -> np.ndarray:
     """Mottled studio-backdrop texture, zero mean, a few grey levels."""
     rng = np.random.default_rng(seed)
-    coarse = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 9)
-    fine = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 1.2)
+    coarse = np.asarray(cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 9), np.float32)
+    fine = np.asarray(cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 1.2), np.float32)
     coarse *= 5.0 / max(float(coarse.std()), 1e-6)
     fine *= 1.5 / max(float(fine.std()), 1e-6)
     return coarse + fine
@@ -214,7 +224,7 @@ def _premultiply(rgb: Image, alpha: np.ndarray) -> Image:
 
 def _poly_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [np.round(points).astype(np.int32)], 1)
+    cv2.fillPoly(m, [np.round(points).astype(np.int32)], (1,))
     return m.astype(np.float32)
 
 
@@ -283,12 +293,12 @@ def build_rig() -> Rig:
     imgf = img.astype(np.float32)
 
     person = np.clip((seg - 0.25) / 0.5, 0.0, 1.0).astype(np.float32)
-    person = cv2.GaussianBlur(person, (0, 0), 0.8)
+    person = np.asarray(cv2.GaussianBlur(person, (0, 0), 0.8), np.float32)
 
     # The helmet on the desk (bottom right) is a static foreground layer: an ellipse fitted to its rim on
     # the 448 px photo, plus the bracket at the frame's right edge.
     helmet = np.zeros(shape, np.float32)
-    cv2.ellipse(helmet, ((336.2, 413.2), (185.7, 236.4), 13.5), 1.0, -1, cv2.LINE_AA)
+    cv2.ellipse(helmet, ((336.2, 413.2), (190.0, 240.0), 13.5), (1.0,), -1, cv2.LINE_AA)
     helmet[380:, 416:] = 1.0
     front_a = cv2.GaussianBlur(helmet, (0, 0), 0.7)
 
@@ -308,12 +318,13 @@ def build_rig() -> Rig:
     solid = person > 0.5
     core = (cv2.erode(region, np.ones((5, 5), np.uint8)) > 0) & solid
     xs = np.arange(SIZE)[None, :]
-    under_helmet = (helmet > 0) & (xs < 0.726 * SIZE)
+    under_helmet = (front_a > 0.002) & (xs < 0.719 * SIZE)
     suit = solid & (cv2.dilate(region, np.ones((9, 9), np.uint8)) == 0) & (cv2.dilate(helmet, np.ones((7, 7))) == 0)
-    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
-    orange = (hsv[..., 0] < 20) & (hsv[..., 1] > 90)
     neck_fill = _fill_holes(imgf, suit.astype(np.float32))
-    arm_fill = _fill_holes(imgf, (suit & orange).astype(np.float32))
+    # Her right arm behind the helmet: her left arm, mirrored (outer edges at x~22 and x~322 of 448).
+    ys, xs_full = np.mgrid[0:SIZE, 0:SIZE]
+    mirror_x = np.clip(round(0.768 * SIZE) - xs_full, 0, SIZE - 1)
+    arm_fill = imgf[ys, mirror_x]
     body_rgb = np.where(core[..., None], neck_fill, np.where(under_helmet[..., None], arm_fill, imgf))
     jaw_line_y = ear_mid[1] + 0.26 * ear_dist
     upper = region * (np.arange(SIZE)[:, None] < jaw_line_y)
@@ -332,7 +343,8 @@ def build_rig() -> Rig:
         plate=plate,
         body=body,
         head=head,
-        front=front,
+        front_split=_split(front),
+        head_bbox=_bbox(head[..., 3]),
         walker=walker,
         landmarks=lm,
         ear_mid=ear_mid,
@@ -358,7 +370,7 @@ def _walker_layer() -> Image:
     _, seg = _mediapipe_person(img)
     alpha = np.clip((seg - 0.3) / 0.4, 0.0, 1.0).astype(np.float32)
     alpha[:, int(0.645 * img.shape[1]) :] = 0.0  # the tripod's head and the sky beyond his hands
-    alpha = cv2.GaussianBlur(alpha, (0, 0), 1.0)
+    alpha = np.asarray(cv2.GaussianBlur(alpha, (0, 0), 1.0), np.float32)
     rgb = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0) * 0.9 + 12.0
     layer = _premultiply(rgb, alpha)
     ys, xs = np.nonzero(alpha > 0.02)
@@ -420,38 +432,70 @@ def natural_motion(t: float, seed: int = 0) -> Motion:
     )
 
 
-def transforms(rig: Rig, st: Stance, motion: Motion) -> tuple[Mat3, Mat3, Mat3]:
+@dataclass(frozen=True)
+class Gains:
+    """How strongly amount 1 of each posture moves the rig (fractions of shoulder width, degrees)."""
+
+    slouch_drop: float = 0.15  # head sinks toward the shoulders
+    slouch_scale: float = 0.04  # ... comes a little nearer
+    slouch_squash: float = 0.06  # ... and pitches down (vertical foreshortening)
+    slouch_shoulder_rise: float = 0.14  # shoulders round up
+    slouch_narrow: float = 0.0  # ... and in
+    slouch_sink: float = 0.03  # the whole trunk sinks in the chair
+    forward_scale: float = 0.22  # head comes toward the camera
+    forward_drop: float = 0.07
+    glance_drop: float = 0.07
+    glance_squash: float = 0.12
+    tilt_deg: float = 18.0
+    lean_deg: float = 9.0  # trunk about the hips
+    lean_head_deg: float = 5.0  # the neck bends a little farther the same way
+    lean_head_shift: float = 0.06
+    lean_shoulder_counter_deg: float = 4.0  # the shoulder girdle levels a little against the lean
+
+
+GAINS = Gains()
+
+
+def transforms(rig: Rig, st: Stance, motion: Motion, gains: Gains = GAINS) -> tuple[Mat3, Mat3, Mat3]:
     """(head, shoulders, whole body) as 3x3 matrices in source pixels. The head and shoulder matrices
     are local (before the body's); the body's applies to everything that moves."""
+    k = gains
     sw = rig.shoulder_width
-    piv, chin, ear = rig.neck_pivot, rig.chin, rig.ear_mid
+    piv, chin, ear, mid = rig.neck_pivot, rig.chin, rig.ear_mid, rig.shoulder_mid
 
-    # Head. Slouch: drops toward the shoulders, a little nearer and pitched down (vertical squash).
+    # Head. Slouch: drops toward the shoulders, a little nearer and pitched down.
     s = st.slouch
-    head = _t(0.0, 0.11 * sw * s) @ _scale(1 + 0.04 * s, (1 + 0.04 * s) * (1 - 0.06 * s), chin)
+    head = _t(0.0, k.slouch_drop * sw * s) @ _scale(
+        1 + k.slouch_scale * s, (1 + k.slouch_scale * s) * (1 - k.slouch_squash * s), chin
+    )
     # Forward head: the head comes toward the camera (bigger) and sinks a little.
     f = st.forward_head
-    head = _t(0.0, 0.07 * sw * f) @ _scale(1 + 0.22 * f, 1 + 0.22 * f, ear) @ head
+    head = _t(0.0, k.forward_drop * sw * f) @ _scale(1 + k.forward_scale * f, 1 + k.forward_scale * f, ear) @ head
     # Glance down: a quick pitch (foreshortened face) and dip.
     g = st.glance
-    head = _t(0.0, 0.07 * sw * g) @ _scale(1.0, 1 - 0.12 * g, chin) @ head
+    head = _t(0.0, k.glance_drop * sw * g) @ _scale(1.0, 1 - k.glance_squash * g, chin) @ head
     # Head tilt: rotation about the neck.
-    head = _rot(18.0 * st.head_tilt + motion.head_roll, piv) @ head
-    # Lateral lean: the head goes a little farther than the trunk.
+    head = _rot(k.tilt_deg * st.head_tilt + motion.head_roll, piv) @ head
+    # Lateral lean: the neck bends a little farther than the trunk.
     lean = st.lateral_lean
-    head = _t(0.06 * sw * lean + motion.head_dx, motion.head_dy + 0.5 * motion.breath) @ _rot(5.0 * lean, piv) @ head
+    head = (
+        _t(k.lean_head_shift * sw * lean + motion.head_dx, motion.head_dy + 0.5 * motion.breath)
+        @ _rot(k.lean_head_deg * lean, piv)
+        @ head
+    )
 
-    # Shoulders: slouching rounds them up and in; breathing lifts them.
-    mid = rig.shoulder_mid
-    shoulders = _t(0.0, -0.06 * sw * s - 0.015 * sw * f - 1.1 * motion.breath) @ _scale(
-        1 - 0.03 * s - 0.015 * f, 1.0, mid
+    # Shoulders: slouching rounds them up and in; breathing lifts them; leaning levels them a little.
+    shoulders = (
+        _t(0.0, -k.slouch_shoulder_rise * sw * s - 0.015 * sw * f - 1.1 * motion.breath)
+        @ _scale(1 - k.slouch_narrow * s - 0.015 * f, 1.0, mid)
+        @ _rot(-k.lean_shoulder_counter_deg * lean, mid)
     )
 
     # Whole body: lean about the hips (below the frame), sink when slouching, walk away.
     a = st.away
     rise = 14.0 * math.sin(math.pi * min(a / 0.6, 1.0)) if a > 0 else 0.0
-    slide = -(SIZE + 40.0) * _smooth((a - 0.15) / 0.85)
-    body = _t(slide + motion.body_dx, 0.03 * sw * s - rise) @ _rot(9.0 * lean, rig.hip_pivot)
+    slide = (SIZE + 40.0) * _smooth((a - 0.15) / 0.85)  # off to the right, behind the desk
+    body = _t(slide + motion.body_dx, k.slouch_sink * sw * s - rise) @ _rot(k.lean_deg * lean, rig.hip_pivot)
     return head, shoulders, body
 
 
@@ -462,75 +506,103 @@ def _smooth(x: float) -> float:
 
 def mesh_targets(rig: Rig, head: Mat3, shoulders: Mat3, body: Mat3) -> np.ndarray:
     p = rig.mesh_src
-    local = p + rig.mesh_head_w[:, None] * (_apply(head, p) - p) + rig.mesh_shoulder_w[:, None] * (
-        _apply(shoulders, p) - p
+    local = (
+        p + rig.mesh_head_w[:, None] * (_apply(head, p) - p) + rig.mesh_shoulder_w[:, None] * (_apply(shoulders, p) - p)
     )
     return _apply(body, local)
 
 
 def piecewise_affine_maps(
-    src: np.ndarray, dst: np.ndarray, simplices: np.ndarray, size: tuple[int, int]
+    src: np.ndarray, dst: np.ndarray, simplices: np.ndarray, size: tuple[int, int], step: int = 4
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inverse maps for cv2.remap: for every destination pixel, where it comes from in the source.
 
     Each destination triangle is rasterised into a label image; its affine (destination -> source) is
-    then applied to all of its pixels at once. Pixels outside every triangle map outside the source.
+    then applied to all of its samples at once. The maps are evaluated every `step` pixels and resized
+    up linearly, which is exact inside a triangle and rounds the creases between neighbours a little.
+    Samples outside every triangle map far outside the source (transparent).
     """
     w, h = size
-    labels = np.full((h, w), -1, np.int32)
-    affines = np.zeros((len(simplices), 2, 3), np.float64)
+    cw, ch = -(-w // step), -(-h // step)
+    off = (step - 1) / 2  # coarse sample k sits at full-resolution coordinate step*k + off
+    labels = np.full((ch, cw), -1, np.int32)
+    affines = np.zeros((len(simplices), 2, 3), np.float32)
     for i, tri in enumerate(simplices):
         d = dst[tri].astype(np.float32)
         affines[i] = cv2.getAffineTransform(d, src[tri].astype(np.float32))
-        # Rasterise at 1/16 px precision so neighbouring triangles tile without gaps.
-        cv2.fillConvexPoly(labels, np.round(d * 16).astype(np.int32), int(i), cv2.LINE_8, 4)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+        coarse = (dst[tri] - off) / step
+        cv2.fillConvexPoly(labels, np.round(coarse * 16).astype(np.int32), (int(i),), cv2.LINE_8, 4)
+    ys, xs = np.mgrid[0:ch, 0:cw].astype(np.float32) * step + off
     a = affines[np.maximum(labels, 0)]
     map_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
     map_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
     outside = labels < 0
     map_x[outside] = -1e4
     map_y[outside] = -1e4
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+    map_x = cv2.resize(map_x, (cw * step, ch * step), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    map_y = cv2.resize(map_y, (cw * step, ch * step), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    return np.ascontiguousarray(map_x), np.ascontiguousarray(map_y)
 
 
-def _over(dst: Image, layer: Image) -> Image:
-    """Premultiplied 'over' of a BGRA layer onto a BGR image."""
-    a = layer[..., 3:4]
-    return layer[..., :3] + dst * (1.0 - a)
+def _split(layer: Image) -> tuple[Image, Image]:
+    """Premultiplied BGRA -> (BGR, alpha), both contiguous."""
+    b, g, r, a = cv2.split(layer)
+    return cv2.merge((b, g, r)), a
 
 
-def render(rig: Rig, st: Stance, motion: Motion | None = None, walker: Walker | None = None) -> Image:
+def _over(dst: Image, rgb: Image, alpha: Image) -> Image:
+    """Premultiplied 'over' of (rgb, alpha) onto a BGR float32 image."""
+    inv = 1.0 - alpha
+    return cv2.add(rgb, cv2.multiply(dst, cv2.merge((inv, inv, inv))))
+
+
+def _warp_over(out: Image, layer: Image, m: np.ndarray, bbox: tuple[int, int, int, int]) -> None:
+    """Warp the premultiplied `layer` by the 2x3 affine `m` and composite it onto `out` in place,
+    touching only the destination box of the layer's visible `bbox` (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = bbox
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64) @ m[:, :2].T + m[:, 2]
+    h, w = out.shape[:2]
+    dx0, dy0 = max(int(np.floor(corners[:, 0].min())) - 2, 0), max(int(np.floor(corners[:, 1].min())) - 2, 0)
+    dx1, dy1 = min(int(np.ceil(corners[:, 0].max())) + 3, w), min(int(np.ceil(corners[:, 1].max())) + 3, h)
+    if dx1 <= dx0 or dy1 <= dy0:
+        return
+    shifted = m.copy()
+    shifted[:, 2] -= (dx0, dy0)
+    roi = cv2.warpAffine(layer, shifted, (dx1 - dx0, dy1 - dy0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    out[dy0:dy1, dx0:dx1] = _over(np.ascontiguousarray(out[dy0:dy1, dx0:dx1]), *_split(roi))
+
+
+def _bbox(alpha: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(alpha > 0)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def render(
+    rig: Rig, st: Stance, motion: Motion | None = None, walker: Walker | None = None, gains: Gains = GAINS
+) -> Image:
     """One 448x448 BGR uint8 frame of the astronaut in stance `st`."""
     motion = motion or Motion()
-    head_m, shoulder_m, body_m = transforms(rig, st, motion)
+    head_m, shoulder_m, body_m = transforms(rig, st, motion, gains)
 
     dst = mesh_targets(rig, head_m, shoulder_m, body_m)
     map_x, map_y = piecewise_affine_maps(rig.mesh_src, dst, rig.simplices, (SIZE, SIZE))
-    # A light blur of the maps rounds the creases between triangles; affine interiors are unchanged.
-    map_x = cv2.GaussianBlur(map_x, (0, 0), 2.0)
-    map_y = cv2.GaussianBlur(map_y, (0, 0), 2.0)
-    body = cv2.remap(rig.body, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-    hm = (body_m @ head_m)[:2]
-    head = cv2.warpAffine(rig.head, hm, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    body = cv2.remap(
+        rig.body, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0.0, 0.0, 0.0, 0.0)
+    )
 
     out = rig.plate.copy()
     if walker is not None:
-        out = _over(out, _place_walker(rig.walker, walker))
-    out = _over(out, body)
-    out = _over(out, head)
-    out = _over(out, rig.front)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        layer = rig.walker[:, ::-1] if walker.facing_left else rig.walker  # the photo faces right
+        h, w = layer.shape[:2]
+        m = np.array([[1.0, 0.0, walker.x - w / 2], [0.0, 1.0, WALKER_TOP + walker.bob]])
+        _warp_over(out, np.ascontiguousarray(layer), m, (0, 0, w, h))
+    out = _over(out, *_split(body))
+    _warp_over(out, rig.head, (body_m @ head_m)[:2], rig.head_bbox)
+    out = _over(out, *rig.front_split)
+    return cv2.convertScaleAbs(out)
 
 
 WALKER_TOP = 34.0
-
-
-def _place_walker(layer: Image, walker: Walker) -> Image:
-    h, w = layer.shape[:2]
-    m = np.array([[1.0, 0.0, walker.x - w / 2], [0.0, 1.0, WALKER_TOP + walker.bob]])
-    return cv2.warpAffine(layer, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
 def walker_span() -> tuple[float, float]:
