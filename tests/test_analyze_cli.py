@@ -13,9 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import SAMPLES
 from posture.cli import main
 from posture.metrics import METRIC_NAMES
+
+from conftest import SAMPLES
 
 
 def posture_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,10 +10,11 @@ import pytest
 
 from calibration.capture import CaptureRejected, build_baseline
 from calibration.profiles import ProfileStore
-from footage import SLOUCH, slouch_frames
 from posture.cli import main
 from posture.errors import ConfigError
 from posture.metrics import METRIC_NAMES, MetricSet
+
+from footage import SLOUCH, slouch_frames
 
 
 def obs(head: float = 0.6, x: float = 0.5, conf: float = 0.95) -> MetricSet:

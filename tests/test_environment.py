@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ui_helpers import FakeFinder, StillSource
-
 from posture.clock import FakeClock
 from posture.environment import (
     Environment,
@@ -22,6 +20,8 @@ from posture.environment import (
 )
 from posture.monitor import Monitor
 from posture.settings import Settings
+
+from ui_helpers import FakeFinder, StillSource
 
 
 def test_app_names_match_however_they_are_written() -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SAMPLES
 from posture.cli.evaluate_cmd import labels_for
 from posture.evaluation import evaluate, format_confusion, load_labels
 from posture.person import default_finder
 from posture.pipeline import analyze_source
 from posture.sources import VideoFileSource
+
+from conftest import SAMPLES
 
 # Balanced accuracy reached when these floors were set (2026-11-23), minus a small margin for
 # numerical drift across platforms; a real regression falls well below.

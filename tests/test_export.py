@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_report import build_known_history
 
 from posture.cli import main
+
+from test_report import build_known_history
 
 
 @pytest.fixture

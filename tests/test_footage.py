@@ -5,10 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from footage import FOOTAGE, need, slouch_frames
 
 from posture.metrics import compute_metrics
 from posture.person import default_finder, validate_pose
+
+from footage import FOOTAGE, need, slouch_frames
 
 
 def head_height(still_pose, path) -> float:  # type: ignore[no-untyped-def]

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_helpers import no_message_boxes, run_args, single_face_clip  # noqa: F401
 
 from posture.settings import Settings
 from ui.app import build_companion
+
+from ui_helpers import no_message_boxes, run_args, single_face_clip  # noqa: F401
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from footage import FOOTAGE, SLOUCH, need
 
 from posture.errors import SourceError
 from posture.sources import ImageSequenceSource, VideoFileSource, WebcamSource, open_source, sample_frames
+
+from footage import FOOTAGE, SLOUCH, need
 
 
 def write_clip(path: Path, frames: int = 60, fps: float = 30.0, size: tuple[int, int] = (160, 120)) -> Path:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import cv2
 
-from footage import build_held_sequence, slouch_frames
 from posture.baseline import baseline_from_metrics
 from posture.cli import main
 from posture.evaluation import evaluate, format_confusion, format_table, load_labels
@@ -17,6 +16,8 @@ from posture.person import default_finder
 from posture.pipeline import analyze_source
 from posture.scoring import judge
 from posture.sources import ImageSequenceSource
+
+from footage import build_held_sequence, slouch_frames
 
 CALIBRATION_FRAMES = 5
 # Reached on this footage when the test was written (0.96); a drop below this fails the build.

@@ -14,16 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ui_helpers import (  # noqa: F401  (no_message_boxes is an autouse fixture)
-    CountingSource,
-    FakeFinder,
-    StillSource,
-    analyses_from,
-    no_message_boxes,
-    run_args,
-    single_face_clip,
-    slouch_sequence,
-)
 
 from calibration.capture import build_baseline
 from calibration.profiles import ProfileStore
@@ -37,6 +27,17 @@ from ui.app import CompanionApp, build_companion
 from ui.bridge import StatusView
 from ui.tray_icon import ICON_STATES, draw_state_pixmap, icon_state, state_icon, tooltip_text
 from ui.worker import BuiltMonitor, MonitorFactory
+
+from ui_helpers import (  # noqa: F401  (no_message_boxes is an autouse fixture)
+    CountingSource,
+    FakeFinder,
+    StillSource,
+    analyses_from,
+    no_message_boxes,
+    run_args,
+    single_face_clip,
+    slouch_sequence,
+)
 
 QUIET = replace(Settings(), breaks_enabled=False)
 
@@ -332,9 +333,9 @@ def test_frames_flow_only_while_the_live_view_is_open(qtbot: Any, apps: list[Com
 
 
 def test_live_view_explains_a_slouch_against_the_baseline(qtbot: Any) -> None:
-    from footage import slouch_frames
-
     from ui.live_view import LiveView
+
+    from footage import slouch_frames
 
     up, down = slouch_frames()
     frames = analyses_from(up[:6] + down[:1])

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from ui_helpers import no_message_boxes  # noqa: F401
 
 from posture.clock import FakeClock
 from posture.coach.breaks import BreakScheduler, BreakSettings
 from posture.coach.routines import load_catalogue
 from posture.coach.safety import filter_catalogue, load_safety_profile
 from ui.break_window import BreakWindow, breath_phase
+
+from ui_helpers import no_message_boxes  # noqa: F401
 
 
 def run_to_end(window: BreakWindow, clock: FakeClock, step_s: float = 0.5, limit: int = 2000) -> list[str]:

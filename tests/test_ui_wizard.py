@@ -6,14 +6,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from footage import FOOTAGE, need, slouch_frames
-from ui_helpers import analyses_from, no_message_boxes, video_frames  # noqa: F401
 
 from calibration.profiles import ProfileStore
 from posture.analyzer import Analyzer
 from posture.clock import FakeClock
 from posture.person import default_finder
 from ui.wizard import CalibrationWizard, brightness, diagnostics, upright_checks
+
+from footage import FOOTAGE, need, slouch_frames
+from ui_helpers import analyses_from, no_message_boxes, video_frames  # noqa: F401
 
 
 @pytest.fixture(scope="module")

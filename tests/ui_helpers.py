@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from footage import FOOTAGE, build_held_sequence, need
 
 from posture.analyzer import Analysis, Analyzer
 from posture.person import default_finder
 from posture.sources import FrameSource
+
+from footage import FOOTAGE, build_held_sequence, need
 
 SINGLE_FACE = FOOTAGE / "webcam_single_face.mp4"
 
