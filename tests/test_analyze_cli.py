@@ -99,3 +99,21 @@ def _mkdir(path: Path) -> Path:
 def _truncated(d: Path) -> Path:
     data = (SAMPLES / "upright.mp4").read_bytes()
     return _write(d / "cut.mp4", data[: len(data) // 3])
+
+
+def test_analyze_record_places_the_clip_in_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "h.db"
+    rc = main(["analyze", str(SAMPLES / "slouch.mp4"), "--calibrate-from", "0:8", "--record", "--db", str(db),
+               "--start-time", "2026-11-20T09:00", "--quiet"])
+    assert rc == 0
+    assert main(["report", "--day", "2026-11-20", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "2026-11-20" in out or "20 Nov" in out or "Nov 20" in out
+    from posture.store import open_reader
+    from posture.store.queries import day_bounds, state_totals
+
+    conn = open_reader(db)
+    totals = state_totals(conn, *day_bounds(__import__("datetime").date(2026, 11, 20)))
+    conn.close()
+    assert 30 <= totals.monitored <= 40  # the 36 s clip, on its own timeline
+    assert (totals.share("poor") or 0) > 0.1

@@ -1,0 +1,136 @@
+"""Scoring against a baseline, reasons in plain words, stale-calibration detection, break effects,
+and model files that are not there."""
+
+from __future__ import annotations
+
+import pytest
+
+from posture.baseline import Baseline, MetricStat
+from posture.coach.effect import WINDOW_S
+from posture.effect_tracker import EffectTracker
+from posture.errors import ConfigError
+from posture.metrics import METRIC_NAMES, MetricSet
+from posture.samples import Event, PostureSample
+from posture.scoring import FitChecker, StateTracker, judge
+
+BASE = Baseline("front", {
+    "head_height": MetricStat(0.60, 0.005, 20), "face_scale": MetricStat(0.42, 0.004, 20),
+    "head_roll_deg": MetricStat(0.0, 0.8, 20), "shoulder_tilt_deg": MetricStat(0.0, 0.8, 20),
+    "lateral_offset": MetricStat(0.0, 0.01, 20), "screen_distance": MetricStat(50.0, 0.5, 20),
+}, anchor=(0.5, 0.75, 0.3))
+
+
+def metrics(anchor: tuple[float, float, float] = (0.5, 0.75, 0.3), view: str = "front", **changes: float) -> MetricSet:
+    values: dict[str, float | None] = dict.fromkeys(METRIC_NAMES)
+    values.update({k: v.median for k, v in BASE.stats.items()})
+    values.update(changes)
+    return MetricSet(values, dict.fromkeys(METRIC_NAMES, 0.9), view, anchor)
+
+
+def test_calibrated_posture_scores_100_and_good() -> None:
+    j = judge(metrics(), BASE)
+    assert j is not None and j.score == 100 and j.state == "good" and j.reasons == ()
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"head_height": 0.52}, "head_dropped"),
+    ({"face_scale": 0.58}, "head_forward"),
+    ({"head_roll_deg": 16.0}, "tilted_left"),
+    ({"head_roll_deg": -16.0}, "tilted_right"),
+    ({"lateral_offset": 0.3}, "leaning_left"),
+    ({"lateral_offset": -0.3}, "leaning_right"),
+    ({"screen_distance": 35.0}, "too_close"),
+    ({"shoulder_tilt_deg": 10.0}, "shoulders_uneven"),
+])
+def test_each_reason(changes: dict[str, float], reason: str) -> None:
+    j = judge(metrics(**changes), BASE)
+    assert j is not None and j.state == "poor" and j.reasons[0] == reason
+
+
+def test_noise_and_harmless_directions_are_not_posture() -> None:
+    # Small wobbles inside the dead zone, sitting taller, leaning back: all still 100.
+    j = judge(metrics(head_height=0.615, head_roll_deg=2.0, screen_distance=60.0, face_scale=0.40), BASE)
+    assert j is not None and j.score == 100
+
+
+def test_sensitivity_scales_the_threshold() -> None:
+    m = metrics(head_height=0.555)  # 7.5 % lower
+    states = {s: judge(m, BASE, s).state for s in ("low", "medium", "high")}  # type: ignore[union-attr]
+    assert states["high"] == "poor" and states["low"] == "good"
+
+
+def test_a_noisy_user_gets_a_wider_tolerance() -> None:
+    noisy = Baseline("front", {"head_height": MetricStat(0.60, 0.03, 20)})
+    assert judge(metrics(head_height=0.54), BASE).state == "poor"  # type: ignore[union-attr]
+    assert judge(metrics(head_height=0.54), noisy).state != "poor"  # type: ignore[union-attr]
+
+
+def test_stale_calibration_needs_sustained_misfit_and_recovers() -> None:
+    fit = FitChecker(BASE)
+    t = 0.0
+    for _ in range(45):  # camera moved: shoulders a whole frame-third to the side, for 22 s
+        t += 0.5
+        fit.update(t, metrics(anchor=(0.85, 0.75, 0.3)))
+        if t < 20.5:
+            assert fit.fits
+    assert not fit.fits
+    for _ in range(12):
+        t += 0.5
+        fit.update(t, metrics())
+    assert fit.fits
+    # Standing up / a different setup: much smaller shoulders also do not fit; leaning in a bit does.
+    assert not FitChecker.sample_fits(metrics(anchor=(0.5, 0.4, 0.15)), BASE)
+    assert FitChecker.sample_fits(metrics(anchor=(0.5, 0.78, 0.36)), BASE)
+    assert not FitChecker.sample_fits(metrics(view="side"), BASE)
+
+
+def test_state_tracker_away_and_back() -> None:
+    tr = StateTracker()
+    t = 0.0
+    for _ in range(6):
+        t += 0.5
+        tr.update(t, 95.0)
+    assert tr.state == "good"
+    tr.update(t + 0.5, None, "away")
+    assert tr.state == "good"  # one missed detection is not leaving
+    for i in range(8):
+        tr.update(t + 1 + i * 0.5, None, "away")
+    assert tr.state == "away"
+
+
+def sample(wall: float, score: float | None, state: str = "good") -> PostureSample:
+    return PostureSample(t=wall, wall=wall, person=True, score=score, state=state)
+
+
+def test_break_effect_measured_after_ten_minutes() -> None:
+    tracker = EffectTracker()
+    wall = 0.0
+    for _ in range(600):  # ten minutes at 60 before the break
+        wall += 1
+        tracker.add(sample(wall, 60.0, "drifting"))
+    start = wall
+    wall += 180  # a three-minute break
+    tracker.break_completed(Event(wall, wall, "break_completed", {"routine": "neck-reset", "started_wall": start}))
+    for _ in range(int(WINDOW_S) - 1):
+        wall += 1
+        tracker.add(sample(wall, 85.0))
+        assert tracker.due(wall, wall) == []
+    wall += 2
+    tracker.add(sample(wall, 85.0))
+    (event,) = tracker.due(wall, wall)
+    assert event.kind == "break_effect" and event.data["routine"] == "neck-reset"
+    assert event.data["before"] == 60.0 and event.data["after"] == 85.0 and event.data["delta"] == 25.0
+
+
+def test_models_not_in_the_wheel_are_clear_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from posture.pose import MediaPipePose, TasksPose, check_bundled_model
+
+    check_bundled_model(1)  # the full model ships inside the wheel
+    with pytest.raises(ConfigError, match="lite pose model is not installed"):
+        MediaPipePose(model_complexity=0)
+    with pytest.raises(ConfigError, match="pose model file not found"):
+        TasksPose(tmp_path / "pose_landmarker_heavy.task")
+    junk = tmp_path / "junk.task"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match="could not be loaded"):
+        TasksPose(junk)
