@@ -94,6 +94,8 @@ def styled_plot(plot: pg.PlotItem) -> pg.PlotItem:
         axis.setPen(pg.mkPen(AXIS))
         axis.setTextPen(pg.mkPen(TEXT))
         axis.setStyle(tickFont=_font(9), tickTextOffset=4)
+        # pyqtgraph would otherwise rescale small values and write "(x0.001)" into the axis label.
+        axis.enableAutoSIPrefix(False)
     return plot
 
 
@@ -236,12 +238,18 @@ class TimelinePanel(Panel):
         self._draw_score(data)
         self._draw_markers(data)
         first, last = float(data.minute_hours[0]), float(data.minute_hours[-1]) + 1 / 60
-        lo, hi = max(0.0, math.floor(first) - 0.25), min(24.0, math.ceil(last) + 0.25)
+        if last - first < 1.0:
+            # A short session (a demo, the first hour of use): zoom in with quarter-hour ticks instead of
+            # squeezing a few minutes into a day-wide axis.
+            lo, hi = max(0.0, math.floor(first * 4) / 4 - 0.25), min(24.0, math.ceil(last * 4) / 4 + 0.25)
+            marks = [q / 4 for q in range(0, 97) if lo <= q / 4 <= hi]
+            ticks = [(m, f"{int(m):02d}:{round((m % 1) * 60):02d}") for m in marks]
+        else:
+            lo, hi = max(0.0, math.floor(first) - 0.25), min(24.0, math.ceil(last) + 0.25)
+            step = 1 if hi - lo <= 14 else 2
+            ticks = [(float(h), f"{h:02d}:00") for h in range(0, 25, step) if lo <= h <= hi]
         self.plot.setXRange(lo, hi, padding=0)
-        step = 1 if hi - lo <= 14 else 2
-        self.plot.getAxis("bottom").setTicks(
-            [[(h, f"{h:02d}:00") for h in range(0, 25, step) if lo <= h <= hi]]
-        )
+        self.plot.getAxis("bottom").setTicks([ticks])
         self.show_content()
 
     def _draw_bands(self, data: DayData) -> None:
@@ -320,9 +328,18 @@ class TrendPanel(Panel):
         x = np.arange(n, dtype=float)
         good = np.array([(d.totals.share("good") or 0.0) * 100 for d in data.days])
         counted = np.array([d.totals.assessed >= self.MIN_DAY_S for d in data.days])
-        self.hours_plot.addItem(pg.BarGraphItem(x=x, height=monitored, width=0.7, brush="#9ecae1", pen=None))
+        # A short history reads better in minutes than in fractions of an hour.
+        in_minutes = monitored.max() < 1.0
+        bars = monitored * 60 if in_minutes else monitored
+        self.hours_plot.setLabel("left", "minutes" if in_minutes else "hours", color=MUTED)
+        self.hours_plot.addItem(pg.BarGraphItem(x=x, height=bars, width=0.7, brush="#9ecae1", pen=None))
         self.good_plot.plot(x[counted], good[counted], pen=pg.mkPen(STATE_COLORS["good"], width=1.5),
                             symbol="o", symbolSize=6, symbolBrush=STATE_COLORS["good"], symbolPen=None)
+        short = ~counted & (monitored > 0)
+        if short.any():
+            # Days with only a few minutes still show, hollow, but stay out of the trend.
+            self.good_plot.plot(x[short], good[short], pen=None, symbol="o", symbolSize=6, symbolBrush=None,
+                                symbolPen=pg.mkPen(STATE_COLORS["good"], width=1.2))
         self.trend_per_week = None
         if counted.sum() >= 2:
             slope, intercept = np.polyfit(x[counted], good[counted], 1)
@@ -335,7 +352,9 @@ class TrendPanel(Panel):
         ticks = [(float(i), f"{d.day:%d %b}") for i, d in enumerate(data.days) if (n - 1 - i) % 7 == 0]
         self.hours_plot.getAxis("bottom").setTicks([ticks])
         days_seen = int((monitored > 0).sum())
-        text = f"{days_seen} days with history, {monitored.sum():.0f} h at the desk"
+        total = monitored.sum()
+        at_desk = f"{total * 60:.0f} min" if total < 1 else f"{total:.0f} h"
+        text = f"{days_seen} day{'s' if days_seen != 1 else ''} with history, {at_desk} at the desk"
         if self.trend_per_week is not None:
             text += f"   |   trend {self.trend_per_week:+.1f} pts of good posture per week (dashed)"
         self.subtitle.setText(text)
