@@ -84,7 +84,22 @@ def _natural_key(path: Path) -> list[object]:
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", path.name)]
 
 
-class VideoFileSource(FrameSource):
+class RecordedSource(FrameSource):
+    """A file-backed source with a frame index and a known frame rate."""
+
+    _index: int
+    _fps: float
+
+    def next_time(self) -> float:
+        return (self._index + 1) / self._fps
+
+    def _skipped(self) -> bool:
+        self._index += 1
+        self.frames_skipped += 1
+        return True
+
+
+class VideoFileSource(RecordedSource):
     """Any file OpenCV reads: mp4, avi, mkv, gif, raw H.264 (`.264`) elementary streams…"""
 
     def __init__(self, path: str | Path, fps_override: float | None = None) -> None:
@@ -150,12 +165,7 @@ class VideoFileSource(FrameSource):
         cap = self._require()
         if not cap.grab():  # type: ignore[attr-defined]
             return False
-        self._index += 1
-        self.frames_skipped += 1
-        return True
-
-    def next_time(self) -> float:
-        return (self._index + 1) / self._fps
+        return self._skipped()
 
     def close(self) -> None:
         if self._cap is not None:
@@ -163,7 +173,7 @@ class VideoFileSource(FrameSource):
             self._cap = None
 
 
-class ImageSequenceSource(FrameSource):
+class ImageSequenceSource(RecordedSource):
     """A folder or glob of images, ordered by name, played at `fps_in` frames per second."""
 
     def __init__(self, spec: str | Path, fps_in: float = 1.0) -> None:
@@ -227,12 +237,7 @@ class ImageSequenceSource(FrameSource):
     def skip(self) -> bool:
         if self._index + 1 >= len(self._files):
             return False
-        self._index += 1
-        self.frames_skipped += 1
-        return True
-
-    def next_time(self) -> float:
-        return (self._index + 1) / self._fps
+        return self._skipped()
 
     def close(self) -> None:
         pass

@@ -31,6 +31,7 @@ from posture.clock import Clock, SystemClock
 from posture.coach.routines import EXHALE_S, INHALE_S, SECONDS_PER_BREATH, Routine, Step, format_duration
 from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, RunnerEvent, StepStarted, Tick
 from posture.coach.safety import SAFETY_QUESTIONS, SafetyProfile, save_safety_profile
+from ui.fonts import bigger
 
 RING_COLOUR = "#0072B2"
 BREATH_COLOUR = "#56B4E9"
@@ -135,7 +136,7 @@ class SafetyPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         title = QLabel("Before the first acupressure: five quick questions")
-        title.setFont(_bigger(title.font(), 1.25, bold=True))
+        title.setFont(bigger(title.font(), 1.25, bold=True))
         title.setWordWrap(True)
         intro = QLabel("Your answers stay on this computer. They decide which steps are offered; you can "
                        "change them any time by deleting the saved answers.")
@@ -239,16 +240,16 @@ class BreakWindow(QWidget):
     def _routine_page(self) -> QWidget:
         page = QWidget()
         self.title_label = QLabel(self.routine.title)
-        self.title_label.setFont(_bigger(self.title_label.font(), 1.2))
+        self.title_label.setFont(bigger(self.title_label.font(), 1.2))
         self.title_label.setStyleSheet("color: #404040;")
         self.counter_label = QLabel("")
         self.counter_label.setStyleSheet("color: #404040;")
         self.step_label = QLabel("")
-        self.step_label.setFont(_bigger(self.step_label.font(), 1.6, bold=True))
+        self.step_label.setFont(bigger(self.step_label.font(), 1.6, bold=True))
         self.step_label.setWordWrap(True)
         self.instructions = QLabel("")
         self.instructions.setWordWrap(True)
-        self.instructions.setFont(_bigger(self.instructions.font(), 1.15))
+        self.instructions.setFont(bigger(self.instructions.font(), 1.15))
         self.instructions.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.notes_label = QLabel("")
         self.notes_label.setWordWrap(True)
@@ -298,10 +299,10 @@ class BreakWindow(QWidget):
     def _feedback_page(self) -> QWidget:
         page = QWidget()
         self.done_label = QLabel("Well done.")
-        self.done_label.setFont(_bigger(self.done_label.font(), 1.5, bold=True))
+        self.done_label.setFont(bigger(self.done_label.font(), 1.5, bold=True))
         self.done_label.setWordWrap(True)
         ask = QLabel("Did that help?")
-        ask.setFont(_bigger(ask.font(), 1.2))
+        ask.setFont(bigger(ask.font(), 1.2))
         self.feel_buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for feel, text in (("better", "Better"), ("same", "About the same"), ("worse", "Worse")):
@@ -429,11 +430,3 @@ class BreakWindow(QWidget):
             self._render(self.runner.stop())
         self._report()
         super().closeEvent(event)
-
-
-def _bigger(font: QFont, factor: float, bold: bool = False) -> QFont:
-    f = QFont(font)
-    f.setPointSizeF(f.pointSizeF() * factor)
-    f.setBold(bold)
-    return f
-

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +32,7 @@ from posture.clock import Clock, SystemClock
 from posture.errors import ConfigError
 from posture.landmarks import P
 from posture.metrics import MetricSet
+from ui.fonts import bigger
 from ui.live_view import PreviewWidget, frame_to_qimage
 
 COUNTDOWN_S = 3
@@ -186,7 +187,7 @@ class CalibrationWizard(QWidget):
     def _setup_page(self) -> QWidget:
         page = QWidget()
         title = QLabel("Teach me your upright posture")
-        title.setFont(_bigger(title.font(), 1.35, bold=True))
+        title.setFont(bigger(title.font(), 1.35, bold=True))
         intro = QLabel(GUIDANCE + " One profile per setup: laptop, desk monitor, standing desk…")
         intro.setWordWrap(True)
         self.name_edit = QLineEdit(suggest_name(self.store))
@@ -241,7 +242,7 @@ class CalibrationWizard(QWidget):
     def _capture_page(self) -> QWidget:
         page = QWidget()
         self.count_label = QLabel("3")
-        self.count_label.setFont(_bigger(self.count_label.font(), 5.0, bold=True))
+        self.count_label.setFont(bigger(self.count_label.font(), 5.0, bold=True))
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.capture_hint = QLabel("Sit upright and comfortable, and look at your screen.")
         self.capture_hint.setWordWrap(True)
@@ -260,7 +261,7 @@ class CalibrationWizard(QWidget):
     def _result_page(self) -> QWidget:
         page = QWidget()
         self.verdict_label = QLabel("")
-        self.verdict_label.setFont(_bigger(self.verdict_label.font(), 1.35, bold=True))
+        self.verdict_label.setFont(bigger(self.verdict_label.font(), 1.35, bold=True))
         self.verdict_label.setWordWrap(True)
         self.detail_label = QLabel("")
         self.detail_label.setWordWrap(True)
@@ -398,15 +399,9 @@ class CalibrationWizard(QWidget):
         super().closeEvent(event)
 
 
-def _bigger(font: QFont, factor: float, bold: bool = False) -> QFont:
-    f = QFont(font)
-    f.setPointSizeF(f.pointSizeF() * factor)
-    f.setBold(bold)
-    return f
 
 
 def _set_check(label: QLabel, check: Check) -> None:
     mark, colour = {True: ("✔", "#00795A"), False: ("✘", "#B34700"), None: ("…", "#707070")}[check.ok]
     state = {True: "", False: " (not yet)", None: " (waiting)"}[check.ok]
     label.setText(f"<span style='color:{colour}; font-weight:bold'>{mark}</span> {check.label}{state}")
-
