@@ -27,7 +27,9 @@ from posture.person import PersonFinder
 from posture.samples import Event, PostureSample
 from posture.sampling import AdaptiveRate
 from posture.settings import Settings
+from posture.replay import ReplaySource
 from posture.sources import FrameSource, WebcamSource
+from posture.stall import SourceStalled, guard, unwrap
 
 SampleCallback = Callable[[PostureSample], None]
 EventCallback = Callable[[Event], None]
@@ -218,6 +220,9 @@ class Monitor:
             return max(1.0, self._retry_at - now)
         try:
             frame = source.read()
+        except SourceStalled as exc:
+            self._camera_fault("camera_lost", str(exc))
+            return 1.0
         except SourceError:
             frame = None
         if frame is None:
@@ -242,7 +247,7 @@ class Monitor:
             self._frame_listener(frame.image, analysis)
         interval = self.fixed_interval or (self.rate.next_interval(analysis.sample) if self.adaptive
                                            else 1.0 / self.rate.fast_hz)
-        if (isinstance(source, WebcamSource) and self.settings.close_camera_between_samples
+        if (isinstance(unwrap(source), WebcamSource) and self.settings.close_camera_between_samples
                 and interval >= DUTY_CYCLE_MIN_INTERVAL_S and self._frame_listener is None):
             self._release(None)  # the camera light goes off until the next sample
         return interval
@@ -317,10 +322,18 @@ class Monitor:
             return self._source
         if now < self._retry_at:
             return None
-        source = self._open_source()
+        raw = self._open_source()
+        # Live sources run behind a stall guard: a driver stuck in open() or read() becomes a reported
+        # camera fault instead of a frozen loop that no longer answers pause or quit.
+        source = guard(raw) if raw.live else raw
         try:
             source.open()
         except SourceError as exc:
+            if isinstance(unwrap(source), ReplaySource):
+                # A recording that cannot be opened will not get better by retrying: say so and end.
+                self.emit([Event(now, self.clock.wall(), "camera_lost", {"error": str(exc), "retrying": False})])
+                self.ended = True
+                return None
             first = self.status.paused_reason not in ("camera_busy", "camera_lost")
             self._retry_at = now + self._retry_delay
             self._retry_delay = min(RETRY_MAX_S, self._retry_delay * 2)

@@ -39,8 +39,9 @@ class ReplaySource(FrameSource):
 
     def open(self) -> None:
         if self._inner is None:
-            self._inner = self._make()
-            self._inner.open()
+            inner = self._make()
+            inner.open()  # raises before anything is kept, so a failed open leaves nothing half-open
+            self._inner = inner
             self._offset = 0.0
             if not self._started:
                 # Re-opening after a pause keeps the timeline: like a camera, the clip went on meanwhile.

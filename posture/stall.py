@@ -22,6 +22,7 @@ per frame.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -82,10 +83,8 @@ class _Worker:
                 # Nobody waits for this result any more (the call overran and the source was given
                 # up): clean up here, on the only thread that may touch the source now.
                 if on_return is not None:
-                    try:
+                    with contextlib.suppress(Exception):  # best effort: the source is being thrown away
                         on_return()
-                    except Exception:  # best effort: the source is being thrown away anyway
-                        pass
                 return
 
     def call(self, job: Callable[[], T], timeout: float) -> tuple[bool, T | None, BaseException | None]:
@@ -204,10 +203,8 @@ class StallGuard(FrameSource):
             self._close_inner()
 
     def _close_inner(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a failing release must not stop the monitor moving on
             self.inner.close()
-        except Exception:  # a failing release must not stop the monitor from moving on
-            pass
 
 
 def guard(source: FrameSource, read_timeout_s: float | None = None,

@@ -42,8 +42,9 @@ from posture.sources import Frame, FrameSource, VideoFileSource
 from posture.stall import SourceStalled, StallGuard, guard, unwrap
 
 REPO = Path(__file__).resolve().parents[1]
-# Hang guard only: every loop here finishes in well under a second when it works.
+# Hang guards only: every loop here finishes in well under a second when it works.
 HANG_S = 20.0
+STALL_HANG_S = 10.0  # with 0.2 s stall deadlines, a guarded monitor is back within a second or two
 
 
 # --- stand-ins --------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def monitor(open_source: Callable[[], FrameSource], writer: Recorder | None = No
                    writer=writer, breaks=None, **kw)
 
 
-def run_guarded(m: Monitor, max_seconds: float | None = None) -> None:
+def run_guarded(m: Monitor, max_seconds: float | None = None, hang_s: float = HANG_S) -> None:
     """Run the loop in a thread; fail (instead of hanging the suite) if it does not come back."""
     errors: list[BaseException] = []
 
@@ -191,11 +192,11 @@ def run_guarded(m: Monitor, max_seconds: float | None = None) -> None:
 
     th = threading.Thread(target=body, daemon=True)
     th.start()
-    th.join(HANG_S)
+    th.join(hang_s)
     if th.is_alive():
         m.stop()
         th.join(2.0)
-        pytest.fail(f"the monitor loop hung (still running after {HANG_S:g} s)")
+        pytest.fail(f"the monitor loop hung (still running after {hang_s:g} s)")
     if errors:
         raise errors[0]
 
@@ -205,9 +206,11 @@ GOOD = np.full((64, 64, 3), 120, np.uint8)
 
 # --- frames of the wrong size or type ------------------------------------------------------------------
 
+# The 3x3 and float32 frames look like GOOD once shrunk to the motion gate's thumbnail: they must still
+# be refused, not judged with the previous frame's pose.
 BAD_FRAMES: dict[str, Any] = {
-    "3x3": np.zeros((3, 3, 3), np.uint8),
-    "float32": np.full((64, 64, 3), 0.5, np.float32),
+    "3x3": np.full((3, 3, 3), 120, np.uint8),
+    "float32": np.full((64, 64, 3), 120.0, np.float32),
     "float64": np.full((64, 64, 3), 0.5, np.float64),
     "int64": np.zeros((64, 64, 3), np.int64),
     "two channels": np.zeros((64, 64, 2), np.uint8),
@@ -509,7 +512,7 @@ def test_monitor_does_not_hang_on_a_stalled_read_and_recovers() -> None:
     rec = Recorder()
     m = monitor(make, rec)
     try:
-        run_guarded(m, max_seconds=20.0)
+        run_guarded(m, max_seconds=20.0, hang_s=STALL_HANG_S)
     finally:
         release.set()
     kinds = rec.kinds()
@@ -523,7 +526,7 @@ def test_monitor_does_not_hang_on_a_stalled_open() -> None:
     rec = Recorder()
     m = monitor(lambda: BlockingSource(release, block_open=True), rec)
     try:
-        run_guarded(m, max_seconds=60.0)
+        run_guarded(m, max_seconds=60.0, hang_s=STALL_HANG_S)
     finally:
         release.set()
     assert "camera_lost" in rec.kinds() and not rec.samples
@@ -539,7 +542,7 @@ def test_stop_is_honoured_while_the_camera_is_stalled() -> None:
         time.sleep(0.5)
         m.submit(m.stop)
         m.stop()
-        th.join(HANG_S)
+        th.join(STALL_HANG_S)
         assert not th.is_alive()
     finally:
         release.set()
