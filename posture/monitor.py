@@ -24,10 +24,10 @@ from posture.effect_tracker import EffectTracker
 from posture.errors import ConfigError, SourceError
 from posture.metrics import MetricSet
 from posture.person import PersonFinder
+from posture.replay import ReplaySource
 from posture.samples import Event, PostureSample
 from posture.sampling import AdaptiveRate
 from posture.settings import Settings
-from posture.replay import ReplaySource
 from posture.sources import FrameSource, WebcamSource
 from posture.stall import SourceStalled, guard, unwrap
 
