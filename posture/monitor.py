@@ -92,6 +92,9 @@ class Monitor:
         self._calibrate_span = calibrate_span
         self._build_baseline = build_baseline
         self._span_obs: list[MetricSet | None] = []
+        # --calibrate-from counts seconds from the start of the run (= of a replayed clip), not on the clock's
+        # own scale: SystemClock.monotonic() counts from boot, so an absolute span never matched in real time.
+        self._origin: float | None = None
         self._source: FrameSource | None = None
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._sample_listeners: list[SampleCallback] = []
@@ -181,6 +184,8 @@ class Monitor:
         own sleep is used, which for a fake clock simply advances time.
         """
         start = self.clock.monotonic()
+        if self._origin is None:
+            self._origin = start
         self.emit([Event(start, self.clock.wall(), "session_start", {"source": self.source_name})])
         self.session_started = True
         try:
@@ -211,6 +216,8 @@ class Monitor:
         """Take one sample (or decide not to) and return the seconds until the next one."""
         self.run_pending_commands()
         now = self.clock.monotonic()
+        if self._origin is None:
+            self._origin = now
         reason = self._pause_reason(now)
         if reason is not None:
             self._release(reason)
@@ -264,9 +271,10 @@ class Monitor:
         self.status.pose_runs = self.analyzer.pose_runs
         if self._calibrate_span is not None and self.analyzer.baseline is None:
             a, b = self._calibrate_span
-            if a <= t <= b:
+            rel = t - (self._origin or 0.0)
+            if a <= rel <= b:
                 self._span_obs.append(analysis.metrics)
-            elif t > b and self._build_baseline is not None:
+            elif rel > b and self._build_baseline is not None:
                 self._calibrate_span = None
                 try:
                     self.set_baseline(self._build_baseline(self._span_obs), source="span")

@@ -35,7 +35,7 @@ class ReplaySource(FrameSource):
     def _make(self) -> VideoFileSource | ImageSequenceSource:
         if ImageSequenceSource.looks_like(self.spec):
             return ImageSequenceSource(self.spec, self.fps_in)
-        return VideoFileSource(self.spec)
+        return VideoFileSource(self.spec, decode_threads=1)
 
     def open(self) -> None:
         if self._inner is None:
@@ -84,10 +84,12 @@ class ReplaySource(FrameSource):
                 self.ended = True
                 return None
             inner.close()
+            self._inner = None  # if the reopen below fails, the next open() really retries
             self._offset += played
             self.loops += 1
-            inner = self._inner = self._make()
+            inner = self._make()
             inner.open()
+            self._inner = inner
             target = self.position() - self._offset
 
     def skip(self) -> bool:

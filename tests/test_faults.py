@@ -286,6 +286,30 @@ def test_real_backends_reject_bad_frames(still_pose: Any) -> None:
         faces.close()
 
 
+# --- calibrating from a span of a live run -------------------------------------------------------------
+
+
+def test_calibrate_from_counts_from_the_start_of_the_run() -> None:
+    """`--calibrate-from 0:8` means the first 8 s of this run, whatever the clock's zero: the system clock's
+    monotonic time counts from boot, so under `--realtime` an absolute span never matched and calibration
+    failed with "nobody was in view"."""
+    from posture.baseline import baseline_from_metrics
+
+    seen: list[int] = []
+
+    def build(obs: list[Any]) -> Any:
+        seen.append(len(obs))
+        return baseline_from_metrics([o for o in obs if o is not None])
+
+    rec = Recorder()
+    clock = FakeClock(monotonic_start=86_400.0)  # a machine up for a day
+    m = Monitor(lambda: ListSource([GOOD], live=True, repeat=True), finder(), clock, Settings(), writer=rec,
+                breaks=None, adaptive=False, calibrate_span=(0.0, 8.0), build_baseline=build)
+    run_guarded(m, max_seconds=12.0)
+    assert "calibration_failed" not in rec.kinds()
+    assert m.analyzer.baseline is not None and seen and seen[0] >= 10  # ~16 samples at 2 Hz in 0-8 s
+
+
 # --- a video that ends or breaks mid-stream ------------------------------------------------------------
 
 
