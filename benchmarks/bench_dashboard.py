@@ -130,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         ["importing PySide6 + pyqtgraph + dashboard (once per process)", f"{timing['import_s']:.3f} s", ""],
         ["idle live-update poll", f"{timing['idle_poll_ms']:.2f} ms", "every 5 s"],
         [f"history file, {args.days} days ({made.monitored_hours:.0f} h monitored)",
-         f"{made.bytes / 1e6:.1f} MB", ""],
+         f"{results['db_bytes'] / 1e6:.1f} MB", ""],
         ["bytes per monitored hour (samples every 5 s)", f"{results['bytes_per_hour']:,}", ""],
-        ["one 8-hour day at 1 Hz", f"{workday.bytes / 1e3:.0f} kB", "< 1 MB"],
+        # The temp folder is gone by now: use the sizes recorded while the files existed.
+        ["one 8-hour day at 1 Hz", f"{results['day_8h_1hz_bytes'] / 1e3:.0f} kB", "< 1 MB"],
         ["bytes per monitored hour at 1 Hz", f"{results['day_8h_1hz_bytes_per_hour']:,}", ""],
     ]
     body = "\n".join(
