@@ -35,11 +35,11 @@ from benchmarks.common import (  # noqa: E402
     fmt,
     isolated_env,
     labelled_clips,
-    load_json,
     long_clip,
     machine,
     posture_cmd,
     replace_section,
+    rewrite_from_last,
     save_json,
     table,
 )
@@ -157,13 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from the last results")
     args = ap.parse_args(argv)
     if args.report_only:
-        last = load_json("analyze")
-        if last is None:
-            print("no results yet in out/bench/analyze.json", file=sys.stderr)
-            return 1
-        replace_section("analyze", report(last))
-        print(report(last))
-        return 0
+        return rewrite_from_last("analyze", report)
     clips = labelled_clips()
     if not args.no_long:
         clips.append(long_clip(args.minutes))

@@ -40,11 +40,11 @@ from benchmarks.common import (  # noqa: E402
     isolated_env,
     labelled_clips,
     labels_of,
-    load_json,
     long_clip,
     machine,
     posture_cmd,
     replace_section,
+    rewrite_from_last,
     save_json,
     table,
 )
@@ -216,13 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from the last results")
     args = ap.parse_args(argv)
     if args.report_only:
-        last = load_json("latency")
-        if last is None:
-            print("no results yet in out/bench/latency.json", file=sys.stderr)
-            return 1
-        replace_section("latency", report(last))
-        print(report(last))
-        return 0
+        return rewrite_from_last("latency", report)
     data: dict[str, Any] = {"machine": machine(), "modes": {}, "per_clip": {}, "long_clip": not args.no_long}
     clips = labelled_clips()
     if not clips:

@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +85,18 @@ def load_json(name: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def rewrite_from_last(name: str, report: Callable[[dict[str, Any]], str]) -> int:
+    """`--report-only`: rebuild a script's RESULTS.md block from its last saved results."""
+    last = load_json(name)
+    if last is None:
+        print(f"no results yet in out/bench/{name}.json", file=sys.stderr)
+        return 1
+    text = report(last)
+    replace_section(name, text)
+    print(text)
+    return 0
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
