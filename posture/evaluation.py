@@ -5,13 +5,13 @@ it nudge when it should not?
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from posture.errors import ConfigError
+from posture.jsonvalues import finite_number
 from posture.samples import Event, PostureSample
 
 LABEL_STATES = ("good", "poor", "away")
@@ -24,13 +24,6 @@ class Interval:
     end: float
     state: str
     reason: str = ""
-
-
-def _finite(v: float) -> bool:
-    try:
-        return math.isfinite(float(v))
-    except OverflowError:
-        return False
 
 
 def parse_labels(data: Any, where: str = "labels") -> list[Interval]:
@@ -46,7 +39,7 @@ def parse_labels(data: Any, where: str = "labels") -> list[Interval]:
         except KeyError as exc:
             raise ConfigError(f"{where}: entry {i} has no '{exc.args[0]}'") from None
         for key, v in (("start", start), ("end", end)):
-            if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v) or v < 0:
+            if not finite_number(v) or v < 0:
                 raise ConfigError(f"{where}: entry {i} '{key}' must be a non-negative number, got {v!r}")
         if end <= start:
             raise ConfigError(f"{where}: entry {i} ends ({end}) before it starts ({start})")

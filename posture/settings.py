@@ -8,7 +8,6 @@ runs on defaults.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -18,6 +17,7 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from posture.coach.nudges import NudgeSettings
+from posture.jsonvalues import finite_number
 from posture.quiet import QuietHours
 
 APP = "posture-companion"
@@ -75,16 +75,9 @@ class Settings:
         return data
 
 
-def _finite(v: float) -> bool:
-    try:
-        return math.isfinite(v)
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
 def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]:
     def check(v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v):
+        if not finite_number(v):
             raise ValueError(f"expected a number between {lo:g} and {hi:g}")
         if integer and int(v) != v:
             raise ValueError("expected a whole number")
