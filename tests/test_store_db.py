@@ -150,3 +150,12 @@ def test_cli_uses_default_path_when_no_db_given(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
     assert main(["report"]) == 0
     assert (tmp_path / "data" / "history.db").exists()
+
+
+def test_stored_metric_columns_match_the_pipeline() -> None:
+    """The store keeps its own frozen list of metric columns (changing it needs a migration); a metric
+    added to the pipeline without one must fail here rather than vanish from history."""
+    from posture.metrics import METRIC_NAMES
+    from posture.store.db import METRIC_KEYS
+
+    assert METRIC_KEYS == METRIC_NAMES
