@@ -150,14 +150,23 @@ class PersonFinder:
                 closed.append(backend)
 
 
-def default_finder(model_path: str | None = None, follow_user: bool = True) -> PersonFinder:
-    """The production finder: bundled MediaPipe models, or a user-supplied `.task` pose model."""
+def default_finder(model_path: str | None = None, follow_user: bool = True, symmetric: bool = True) -> PersonFinder:
+    """The production finder: bundled MediaPipe models, or a user-supplied `.task` pose model.
+
+    `symmetric`: look at each frame and its mirror image and average the two (see posture.preprocess), so a
+    mirrored webcam gives the same judgement.
+    """
     from posture.pose import MediaPipePose, TasksPose
+    from posture.preprocess import MirrorSymmetricPose
 
     # No tracking: our samples are seconds apart, and a region of interest carried over from the last
     # sample gave worse landmarks on real footage than a fresh detection (balanced accuracy 0.77 vs 0.86).
     main: PoseBackend = TasksPose(model_path) if model_path else MediaPipePose(tracking=False)
+    if symmetric:
+        main = MirrorSymmetricPose(main)
     crop: PoseBackend | None = main if follow_user and not model_path else (
         MediaPipePose(tracking=False) if follow_user else None)
+    if symmetric and crop is not None and crop is not main:
+        crop = MirrorSymmetricPose(crop)
     faces = FaceDetector() if follow_user else None
     return PersonFinder(main, crop, faces)
