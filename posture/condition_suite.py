@@ -45,6 +45,7 @@ class ConditionRun:
     samples: list[PostureSample] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     pose_runs: int = 0
+    error: str = ""  # why nothing could be judged (a refused calibration)
 
     @property
     def nudges(self) -> int:
@@ -92,6 +93,10 @@ def run_condition(clip: SuiteClip, condition: Condition, finder_factory: FinderF
         with source:
             result: AnalysisResult = analyze_source(source, finder, rate_hz=rate_hz, calibrate_span=clip.calibrate,
                                                     build_baseline=build_baseline)
+    except ValueError as exc:
+        # The calibration was refused in this condition (too dark to see anyone, say): nothing was judged,
+        # which the table shows as a missed target with the reason.
+        return ConditionRun(condition.name, clip.name, Evaluation(clip.name), error=str(exc))
     finally:
         finder.close()
     ev = evaluate(clip.name, result.samples, result.events, clip.labels, mirrored=condition.mirrors)
@@ -125,7 +130,7 @@ def format_conditions(runs: Sequence[ConditionRun]) -> str:
         lines.append(
             f"{r.condition:<16}{r.clip[:25]:<26}{_pct(ev.balanced_accuracy):>8}{_pct(ev.reason_accuracy):>8}"
             f"{ev.false_alarms:>6}{r.nudges:>7}{'-' if lat is None else f'{lat:.1f}':>7}{r.missed_changes:>7}  "
-            f"{'met' if r.meets_targets() else 'MISSED'}"
+            f"{'met' if r.meets_targets() else 'MISSED'}" + (f" ({r.error})" if r.error else "")
         )
     lines.append("")
     lines.append(f"{'condition':<16}{'worst bal':>10}{'reasons right':>15}{'false':>7}  target "
@@ -149,6 +154,39 @@ def runs_to_json(runs: Sequence[ConditionRun]) -> list[dict[str, object]]:
         {"condition": r.condition, "clip": r.clip, "balanced_accuracy": r.evaluation.balanced_accuracy,
          "reason_accuracy": r.evaluation.reason_accuracy, "false_alarm_nudges": r.evaluation.false_alarms,
          "nudges": r.nudges, "mean_latency_s": r.mean_latency, "missed_changes": r.missed_changes,
-         "pose_runs": r.pose_runs, "meets_targets": r.meets_targets(), "evaluation": r.evaluation.to_json()}
+         "pose_runs": r.pose_runs, "meets_targets": r.meets_targets(), "error": r.error, "evaluation": r.evaluation.to_json()}
         for r in runs
     ]
+
+
+def held_stills_clip(name: str, calibration: Sequence[Path], judged: Sequence[tuple[Path, str, str]],
+                     calib_hold_s: float = 2.0, hold_s: float = 8.0, fps: float = 2.0) -> SuiteClip:
+    """Real footage that comes as photos, as a labelled recording: each calibration photo held
+    `calib_hold_s`, then each judged photo (path, state, reason) held `hold_s`, as a person would hold a
+    posture. Photos that cannot be read raise ValueError naming the file."""
+    import cv2
+
+    frames, holds, labels = [], [], []
+    t = 0.0
+
+    def put(path: Path, seconds: float, state: str, reason: str) -> None:
+        nonlocal t
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read {path}")
+        frames.append(image)
+        holds.append(seconds)
+        if labels and labels[-1].state == state and labels[-1].reason == reason and labels[-1].end == t:
+            labels[-1] = Interval(labels[-1].start, t + seconds, state, reason)
+        else:
+            labels.append(Interval(t, t + seconds, state, reason))
+        t += seconds
+
+    for p in calibration:
+        put(p, calib_hold_s, "good", "upright")
+    calib_end = t
+    for p, state, reason in judged:
+        put(p, hold_s, state, reason)
+    from posture.conditions import HeldFramesSource
+
+    return SuiteClip(name, lambda: HeldFramesSource(name, frames, holds, fps), labels, (0.0, calib_end - 0.5))

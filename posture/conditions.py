@@ -53,9 +53,10 @@ def daylight(img: np.ndarray, index: int) -> np.ndarray:
     return img
 
 
-def small_in_frame(img: np.ndarray, index: int, scale: float = 0.42) -> np.ndarray:
-    """The user at arm's length on a wide-angle 640x480 laptop camera: the clip's picture shrunk into the
-    middle of a bigger frame whose surroundings are the clip's own edges, smeared outward and defocused."""
+def small_in_frame(img: np.ndarray, index: int, scale: float = 0.45) -> np.ndarray:
+    """The user at arm's length on a wide-angle 640x480 laptop camera: the clip's picture shrunk to the
+    bottom middle of a bigger frame (the desk still cuts the body off at the bottom), the room around it
+    continued from the clip's own edges and out of focus."""
     h, w = img.shape[:2]
     out_w, out_h = 640, 480
     sh = max(16, round(out_h * scale))
@@ -64,12 +65,12 @@ def small_in_frame(img: np.ndarray, index: int, scale: float = 0.42) -> np.ndarr
         sw = round(out_w * 0.6)
         sh = max(16, round(sw * h / w))
     small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
-    top = (out_h - sh) // 3 * 2  # the user sits low in the frame, as on a laptop
+    top = out_h - sh
     left = (out_w - sw) // 2
-    canvas = cv2.copyMakeBorder(small, top, out_h - sh - top, left, out_w - sw - left, cv2.BORDER_REPLICATE)
-    blurred = cv2.GaussianBlur(canvas, (0, 0), 6)
+    canvas = cv2.copyMakeBorder(small, top, 0, left, out_w - sw - left, cv2.BORDER_REPLICATE)
+    blurred = cv2.GaussianBlur(canvas, (0, 0), 12)
     mask = np.zeros((out_h, out_w), np.float32)
-    mask[top : top + sh, left : left + sw] = 1.0
+    mask[top:, left : left + sw] = 1.0
     mask = cv2.GaussianBlur(mask, (0, 0), 3)[..., None]
     out = canvas.astype(np.float32) * mask + blurred.astype(np.float32) * (1 - mask)
     out += _noise(out.shape, 2.5, index, 2)
