@@ -15,6 +15,7 @@ import numpy as np
 
 from posture.landmarks import Landmark, P, Pose
 from posture.pose import FaceBox, FaceDetector, PoseBackend, check_frame
+from posture.preprocess import FrameQuality
 
 # A real seated user's shoulders span roughly a tenth of the frame width or more; false hits on
 # cartoons and empty rooms were as small as 0.02.
@@ -77,6 +78,9 @@ class Detection:
     validity: Validity
     faces: int  # faces seen by the presence check (-1 when it was not run)
     cropped: bool = False
+    # How judgeable the picture was (set by the analyzer) and its size in pixels (width, height).
+    quality: FrameQuality | None = None
+    size: tuple[int, int] | None = None
 
 
 def _pick_user(faces: list[FaceBox], previous: tuple[float, float] | None) -> FaceBox:

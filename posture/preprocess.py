@@ -90,7 +90,7 @@ class FrameQuality:
     brightness: float  # mean grey level, 0-255
     contrast: float  # standard deviation of grey levels
     noise: float  # estimated sensor noise, grey levels (standard deviation)
-    sharpness: float  # mean gradient energy relative to contrast: low when blurred
+    sharpness: float  # fine detail relative to coarse detail (0..1): low when blurred
 
     def to_json(self) -> dict[str, float]:
         return {"brightness": round(self.brightness, 1), "contrast": round(self.contrast, 1),
@@ -113,9 +113,12 @@ def frame_quality(image: np.ndarray) -> FrameQuality:
     kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
     resp = cv2.filter2D(grey, -1, kernel)[1:-1, 1:-1]
     noise = float(np.sqrt(np.pi / 2) * np.mean(np.abs(resp)) / 6.0)
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    sharpness = float(np.mean(np.hypot(gx, gy))) / max(contrast, 1.0)
+    # Fine detail against coarse detail: a sharp picture keeps a good share of its structure at the finest
+    # scale, a blurred one almost none, whatever the scene (0.33 on a clean clip, 0.18-0.23 with the
+    # conditions' motion blur, 0.12 under a blur a fifth of the face wide).
+    fine = float(np.mean(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))))
+    coarse = float(np.mean(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 4.0))))
+    sharpness = fine / max(coarse, 1e-3)
     return FrameQuality(brightness, contrast, noise, sharpness)
 
 

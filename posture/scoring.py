@@ -213,15 +213,19 @@ class StateTracker:
             return "good" if s >= 66 else ("poor" if s <= 50 else "drifting")
         return "good" if s >= 74 else ("poor" if s <= 50 else "drifting")
 
-    def update(self, t: float, raw_score: float | None, status: str = "judged") -> tuple[float | None, str]:
-        """`status` is 'judged' (raw_score given), 'away' (no valid user) or 'unknown' (cannot judge)."""
+    def update(self, t: float, raw_score: float | None, status: str = "judged",
+               weight: float = 1.0) -> tuple[float | None, str]:
+        """`status` is 'judged' (raw_score given), 'away' (no valid user) or 'unknown' (cannot judge).
+
+        `weight` (0..1) is how much a judged sample counts: a poorer picture moves the smoothed score
+        less, so one doubtful sample cannot flip the state, while a sustained change still shows."""
         if status == "judged" and raw_score is not None:
             if self.smoothed is None or self._last_t is None:
                 self.smoothed = raw_score
             else:
                 dt = max(0.0, t - self._last_t)
                 alpha = 1.0 - math.exp(-dt / self.tau) if self.tau > 0 else 1.0
-                self.smoothed += alpha * (raw_score - self.smoothed)
+                self.smoothed += max(0.0, min(1.0, weight)) * alpha * (raw_score - self.smoothed)
             self._last_t = t
             candidate = self._candidate(self.smoothed)
         else:
