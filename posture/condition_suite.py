@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from posture.conditions import Condition, ConditionSource
 from posture.evaluation import Evaluation, Interval, evaluate, load_labels
 from posture.person import PersonFinder
@@ -166,7 +168,9 @@ def held_stills_clip(name: str, calibration: Sequence[Path], judged: Sequence[tu
     posture. Photos that cannot be read raise ValueError naming the file."""
     import cv2
 
-    frames, holds, labels = [], [], []
+    frames: list[np.ndarray] = []
+    holds: list[float] = []
+    labels: list[Interval] = []
     t = 0.0
 
     def put(path: Path, seconds: float, state: str, reason: str) -> None:

@@ -43,9 +43,8 @@ def dim_noisy(img: np.ndarray, index: int) -> np.ndarray:
     f = f * np.array([0.20, 0.24, 0.30], dtype=np.float32)  # BGR: warm lamp, blue weakest
     # Auto gain: the camera brightens the dim picture, noise included, and adds its own read noise.
     f = np.power(np.clip(f, 0, 1), 0.8) * 1.6
-    out = cv2.GaussianBlur(f * 255.0, (0, 0), 0.9)
-    out += _noise(out.shape, 7.0, index, 1)
-    return _to_u8(out)
+    out: np.ndarray = cv2.GaussianBlur(f * 255.0, (0, 0), 0.9)
+    return _to_u8(out + _noise(out.shape, 7.0, index, 1))
 
 
 def daylight(img: np.ndarray, index: int) -> np.ndarray:
@@ -69,12 +68,11 @@ def small_in_frame(img: np.ndarray, index: int, scale: float = 0.45) -> np.ndarr
     left = (out_w - sw) // 2
     canvas = cv2.copyMakeBorder(small, top, 0, left, out_w - sw - left, cv2.BORDER_REPLICATE)
     blurred = cv2.GaussianBlur(canvas, (0, 0), 12)
-    mask = np.zeros((out_h, out_w), np.float32)
-    mask[top:, left : left + sw] = 1.0
-    mask = cv2.GaussianBlur(mask, (0, 0), 3)[..., None]
-    out = canvas.astype(np.float32) * mask + blurred.astype(np.float32) * (1 - mask)
-    out += _noise(out.shape, 2.5, index, 2)
-    return _jpeg(_to_u8(out), 80)
+    inside = np.zeros((out_h, out_w), np.float32)
+    inside[top:, left : left + sw] = 1.0
+    mask: np.ndarray = cv2.GaussianBlur(inside, (0, 0), 3)[..., None]
+    out: np.ndarray = canvas.astype(np.float32) * mask + blurred.astype(np.float32) * (1 - mask)
+    return _jpeg(_to_u8(out + _noise(out.shape, 2.5, index, 2)), 80)
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
@@ -126,14 +124,18 @@ def _tilt_homography(w: int, h: int, degrees: float) -> np.ndarray:
 
 
 def camera_pitch(img: np.ndarray, index: int, degrees: float) -> np.ndarray:
+    """The camera pitched by `degrees` and re-aimed so the user stays where they were in the picture (as
+    anyone does after moving a camera): what remains is the perspective change, the picture keystoned."""
     h, w = img.shape[:2]
     hom = _tilt_homography(w, h, degrees)
-    return cv2.warpPerspective(img, hom, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    centre = hom @ np.array([w / 2, h / 2, 1.0])
+    back = np.array([[1, 0, w / 2 - centre[0] / centre[2]], [0, 1, h / 2 - centre[1] / centre[2]], [0, 0, 1]])
+    return cv2.warpPerspective(img, back @ hom, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def camera_higher(img: np.ndarray, index: int) -> np.ndarray:
     """The camera was moved up after calibration (monitor raised, laptop on a stand): it now looks down at
-    the user, 10° steeper, and they sit lower in the picture."""
+    the user, 10° steeper."""
     return camera_pitch(img, index, -10.0)
 
 
@@ -145,14 +147,14 @@ def camera_lower(img: np.ndarray, index: int) -> np.ndarray:
 def motion_blur(img: np.ndarray, index: int) -> np.ndarray:
     """A long exposure in indoor light with the user moving: a linear smear about 3 % of the frame wide,
     in a direction that changes from frame to frame."""
-    h, w = img.shape[:2]
+    w = img.shape[1]
     length = max(3, round(0.03 * w)) | 1
     angle = float(_rng(index, 5).uniform(-60.0, 60.0))  # mostly sideways: heads sway more than they bob
-    kernel = np.zeros((length, length), np.float32)
-    kernel[length // 2, :] = 1.0
+    line = np.zeros((length, length), np.float32)
+    line[length // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
-    kernel = cv2.warpAffine(kernel, rot, (length, length))
-    kernel /= max(float(kernel.sum()), 1e-6)
+    kernel: np.ndarray = cv2.warpAffine(line, rot, (length, length))
+    kernel = kernel / max(float(kernel.sum()), 1e-6)
     return cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REPLICATE)
 
 

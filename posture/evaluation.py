@@ -260,7 +260,7 @@ def _score_spans(ev: Evaluation, samples: list[PostureSample], labels: list[Inte
             continue
         weight: dict[str, float] = {}
         inside = [s for s in samples if iv.start + ignore <= s.t < iv.end]
-        for a, b in zip(inside, inside[1:] + [None], strict=True):
+        for a, b in zip(inside, [*inside[1:], None], strict=True):
             got = _reported(a)
             if got:
                 dt = (b.t - a.t) if b is not None else 1.0

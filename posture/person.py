@@ -135,6 +135,25 @@ def _small_user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | N
     return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
 
 
+# After losing the user, look again around where they were for this many samples, then give up until the
+# user is found in the whole frame again (someone who left is not searched for in an empty chair forever).
+RETRY_MISSES = 6
+
+
+def _user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | None:
+    """A square crop (pixels) around the user's head and shoulders, twice the shoulder width across."""
+    ls, rs, nose = pose[P.LEFT_SHOULDER], pose[P.RIGHT_SHOULDER], pose[P.NOSE]
+    sw = float(np.hypot((ls.x - rs.x) * w, (ls.y - rs.y) * h))
+    side = 2.6 * sw
+    if side < 16:
+        return None
+    cx = (ls.x + rs.x) / 2 * w
+    cy = ((ls.y + rs.y) / 2 * h + nose.y * h) / 2
+    x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+    x1, y1 = min(w, int(np.ceil(cx + side / 2))), min(h, int(np.ceil(cy + side / 2)))
+    return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
+
+
 class PersonFinder:
     """Presence check + user selection + pose, one call per analysed frame."""
 
@@ -147,6 +166,8 @@ class PersonFinder:
         # What the pose model sees: the frame after `prepare` (denoising, see posture.preprocess).
         self._prepare = prepare
         self._small_box: tuple[int, int, int, int] | None = None
+        self._last_box: tuple[int, int, int, int] | None = None  # around the last valid detection
+        self._misses = 0
 
     def presence(self, frame: np.ndarray) -> int:
         """Number of faces in view (cheap); -1 when no detector is configured."""
@@ -178,23 +199,33 @@ class PersonFinder:
             # A small user found last time: look where they were first, which costs one look, not two.
             closer = self._detect_in(frame, self._small_box)
             if closer is not None and validate_pose(closer).ok:
-                box = _small_user_box(closer, w, h)
-                if box is not None:
-                    self._small_box = box
+                small_again = _small_user_box(closer, w, h)
+                if small_again is not None:
+                    self._small_box = small_again
                     self._previous = (closer[P.NOSE].x, closer[P.NOSE].y)
                     return Detection(closer, Validity(True), n_faces, cropped=True)
             self._small_box = None
         pose = self._pose.detect(frame)
-        box = _small_user_box(pose, w, h) if pose is not None else None
+        small = _small_user_box(pose, w, h) if pose is not None else None
         cropped = False
-        if box is not None and self._crop_pose is not None:
-            closer = self._detect_in(frame, box)
+        if small is not None and self._crop_pose is not None:
+            closer = self._detect_in(frame, small)
             if closer is not None and validate_pose(closer).ok:
                 pose, cropped = closer, True
                 self._small_box = _small_user_box(closer, w, h)
         validity = validate_pose(pose)
+        if not validity.ok and self._last_box is not None and self._misses < RETRY_MISSES and self._crop_pose is not None:
+            # Lost the user who was just there: look again where they were, in a crop. A head against a
+            # bright window (backlight) or a blurred frame lost the whole-frame detection while the crop,
+            # which the model sees larger and without most of the glare, still found them.
+            self._misses += 1
+            refound = self._detect_in(frame, self._last_box)
+            if refound is not None and validate_pose(refound).ok:
+                pose, validity, cropped = refound, Validity(True), True
         if validity.ok and pose is not None:
             self._previous = (pose[P.NOSE].x, pose[P.NOSE].y)
+            self._last_box = _user_box(pose, w, h)
+            self._misses = 0
         return Detection(pose, validity, n_faces, cropped=cropped)
 
     def _detect_in(self, frame: np.ndarray, px: tuple[int, int, int, int]) -> Pose | None:

@@ -25,7 +25,6 @@ from posture.scoring import judge
 from test_metrics_properties import ASPECT, frontal_pose
 
 
-
 def _room() -> np.ndarray:
     """A lit room in 320x240: a wall gradient, a window, a desk, a head and shoulders, a little noise."""
     import cv2

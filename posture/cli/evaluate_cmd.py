@@ -9,8 +9,8 @@ from typing import Any
 
 from posture.cli import conditions_cmd
 from posture.cli.analyze_cmd import add_source_args, run_analysis
-from posture.cli.conditions_cmd import parse_conditions
 from posture.cli.common import parse_span
+from posture.cli.conditions_cmd import parse_conditions
 from posture.errors import UserError
 from posture.evaluation import Evaluation, evaluate, format_confusion, format_table, load_labels
 

@@ -1,0 +1,135 @@
+"""The conditions table as tests: every labelled clip (the posture clips and real footage) replayed under
+every webcam condition through the real pose model and pipeline, held to the targets fixed in
+posture/condition_suite.py before anything was measured: balanced accuracy >= 0.95 in every condition, no
+false nudge, the main reason of each poor span right >= 90 %, and a mirrored picture giving the same states
+with mirror-image reasons, for every clip.
+
+Pose inference costs ~30 ms a look and the machine is shared, so clips are sampled at 1 Hz (the companion
+samples at 0.33-2 Hz), each condition x clip is run once per session and shared between tests, and the
+motion gate re-uses the pose on unchanged frames exactly as the companion does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from posture.condition_suite import (
+    MAX_FALSE_NUDGES,
+    MIN_BALANCED_ACCURACY,
+    MIN_REASON_ACCURACY,
+    ConditionRun,
+    SuiteClip,
+    clips_in,
+    format_conditions,
+    held_stills_clip,
+    run_condition,
+)
+from posture.conditions import CONDITION_BY_NAME, CONDITIONS
+from posture.evaluation import format_reasons, mirror_reasons
+from posture.person import default_finder
+
+from conftest import SAMPLES
+from footage import SLOUCH, slouch_frames
+
+RATE_HZ = 1.0
+POSTURE_CLIPS = ("forward_head", "head_tilt", "lateral_lean", "slouch")
+CALIBRATION_FRAMES = 5
+
+# Conditions whose measured table (benchmarks/RESULTS.md) misses a target on some clip. The test still
+# asserts the target; it is expected to fail until the judgement is good enough, and `strict` turns the
+# first pass into a failure so this list cannot go stale. Never lower the target instead.
+KNOWN_SHORT: dict[str, str] = {}
+
+
+def _builder(obs):  # type: ignore[no-untyped-def]
+    from calibration.capture import build_baseline
+
+    return build_baseline(obs)[0]
+
+
+def _real_clips() -> list[SuiteClip]:
+    if not SLOUCH.exists():
+        return []
+    up, down = slouch_frames()
+    judged = []
+    held_up = up[CALIBRATION_FRAMES:]
+    for i in range(max(len(held_up), len(down))):
+        if i < len(down):
+            judged.append((down[i], "poor", "slouch"))
+        if i < len(held_up):
+            judged.append((held_up[i], "good", "upright"))
+    return [held_stills_clip("slouch_session_a", up[:CALIBRATION_FRAMES], judged, hold_s=8.0)]
+
+
+_CLIPS: dict[str, SuiteClip] = {}
+_RUNS: dict[tuple[str, str], ConditionRun] = {}
+
+
+def clip(name: str) -> SuiteClip:
+    if not _CLIPS:
+        for c in clips_in(SAMPLES) + _real_clips():
+            _CLIPS[c.name.removesuffix(".mp4")] = c
+    if name not in _CLIPS:
+        pytest.skip(f"clip {name} not available (real footage lives in ../shared/footage beside the project)")
+    return _CLIPS[name]
+
+
+def run(condition: str, name: str) -> ConditionRun:
+    key = (condition, name)
+    if key not in _RUNS:
+        _RUNS[key] = run_condition(clip(name), CONDITION_BY_NAME[condition], default_finder, _builder, RATE_HZ)
+    return _RUNS[key]
+
+
+def suite_clips() -> list[str]:
+    return [*POSTURE_CLIPS, "slouch_session_a"]
+
+
+def _conditions() -> list[object]:
+    out: list[object] = []
+    for c in CONDITIONS:
+        marks = [pytest.mark.slow]
+        if c.name in KNOWN_SHORT:
+            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_SHORT[c.name]))
+        out.append(pytest.param(c.name, marks=marks, id=c.name))
+    return out
+
+
+@pytest.mark.parametrize("condition", _conditions())
+def test_condition_meets_the_targets(condition: str) -> None:
+    names = [n for n in suite_clips() if n != "slouch_session_a" or SLOUCH.exists()]
+    runs = [run(condition, n) for n in names]
+    print("\n" + format_conditions(runs))
+    for r in runs:
+        ev = r.evaluation
+        assert not r.error, f"{condition} x {r.clip}: {r.error}"
+        assert ev.balanced_accuracy >= MIN_BALANCED_ACCURACY, f"{condition} x {r.clip}: {ev.balanced_accuracy:.2f}"
+        assert ev.false_alarms <= MAX_FALSE_NUDGES, f"{condition} x {r.clip}: {ev.false_alarms} false nudges"
+
+
+def _every_clip() -> list[str]:
+    return [p.name.removesuffix(".mp4") for p in sorted(SAMPLES.glob("*.mp4"))
+            if p.with_name(p.stem + ".labels.json").exists()] + ["slouch_session_a"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _every_clip())
+def test_a_mirrored_picture_gives_the_same_states_and_mirror_image_reasons(name: str) -> None:
+    plain, mirrored = run("daylight", name), run("mirrored", name)
+    assert not plain.error and not mirrored.error
+    assert [s.t for s in plain.samples] == [s.t for s in mirrored.samples]
+    assert [s.state for s in plain.samples] == [s.state for s in mirrored.samples]
+    assert [mirror_reasons(s.reasons) for s in plain.samples] == [s.reasons for s in mirrored.samples]
+
+
+@pytest.mark.slow
+def test_reasons_of_poor_spans_are_right_on_the_labelled_clips() -> None:
+    names = [n for n in _every_clip() if n != "slouch_session_a" or SLOUCH.exists()]
+    runs = [run("daylight", n) for n in names]
+    spans = [s for r in runs for s in r.evaluation.span_reasons]
+    for r in runs:
+        if r.evaluation.span_reasons:
+            print(f"\n== {r.clip}\n" + format_reasons(r.evaluation))
+    right = sum(1 for _, want, got in spans if want == got)
+    assert len(spans) >= 8, "the labelled clips hold at least eight poor spans with a reason"
+    assert right / len(spans) >= MIN_REASON_ACCURACY, f"main reason right in {right}/{len(spans)} poor spans"
