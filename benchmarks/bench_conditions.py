@@ -69,12 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from calibration.capture import build_baseline
+    from posture.landmarks import Pose
     from posture.person import default_finder
 
     clips = clips_in(SAMPLES, args.clips) + ([] if args.no_real else real_clips())
     conditions = conditions_named(args.conditions)
     t0 = time.time()
-    runs = run_suite(clips, conditions, default_finder, lambda obs: build_baseline(obs)[0], args.rate,
+    looks: dict[bytes, Pose | None] = {}  # a mirrored run re-uses the plain run's looks, see the tests
+    runs = run_suite(clips, conditions, lambda: default_finder(memory=looks), lambda obs: build_baseline(obs)[0], args.rate,
                      progress=lambda what: print(what, file=sys.stderr, flush=True))
     wall = time.time() - t0
     table = format_conditions(runs)

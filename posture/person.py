@@ -246,18 +246,22 @@ class PersonFinder:
                 closed.append(backend)
 
 
-def default_finder(model_path: str | None = None, follow_user: bool = True, symmetric: bool = True) -> PersonFinder:
+def default_finder(model_path: str | None = None, follow_user: bool = True, symmetric: bool = True,
+                   memory: dict[bytes, Pose | None] | None = None) -> PersonFinder:
     """The production finder: bundled MediaPipe models, or a user-supplied `.task` pose model.
 
     `symmetric`: look at each frame and its mirror image and average the two (see posture.preprocess), so a
-    mirrored webcam gives the same judgement.
+    mirrored webcam gives the same judgement. `memory`: remember every look by picture content, for
+    evaluations that replay the same frames (never for a live camera, whose frames never repeat).
     """
     from posture.pose import MediaPipePose, TasksPose
-    from posture.preprocess import MirrorSymmetricPose, prepare_frame
+    from posture.preprocess import CachedPose, MirrorSymmetricPose, prepare_frame
 
     # No tracking: our samples are seconds apart, and a region of interest carried over from the last
     # sample gave worse landmarks on real footage than a fresh detection (balanced accuracy 0.77 vs 0.86).
     main: PoseBackend = TasksPose(model_path) if model_path else MediaPipePose(tracking=False)
+    if memory is not None:
+        main = CachedPose(main, memory)
     if symmetric:
         main = MirrorSymmetricPose(main)
     crop: PoseBackend | None = main if follow_user and not model_path else (

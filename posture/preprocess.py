@@ -80,6 +80,28 @@ class MirrorSymmetricPose:
         self.inner.close()
 
 
+class CachedPose:
+    """A pose backend that remembers its answers by picture content: the same pixels are never looked at
+    twice. For evaluation runs that replay the same frames several times (a mirrored run re-uses the
+    symmetric looks of the plain one; a light change re-uses the frames of both lights)."""
+
+    def __init__(self, inner: PoseBackend, memory: dict[bytes, Pose | None]) -> None:
+        self.inner = inner
+        self.memory = memory
+
+    def detect(self, frame_bgr: np.ndarray) -> Pose | None:
+        import hashlib
+
+        key = hashlib.blake2b(np.ascontiguousarray(frame_bgr).tobytes(), digest_size=16,
+                              person=str(frame_bgr.shape).encode()[:16]).digest()
+        if key not in self.memory:
+            self.memory[key] = self.inner.detect(frame_bgr)
+        return self.memory[key]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 # --- picture quality ------------------------------------------------------------------------------
 
 QUALITY_WIDTH = 160  # the quality figures are computed on a copy this wide: ~0.2 ms
@@ -155,10 +177,16 @@ DENOISE_SIGMA_PER_PX = 0.0027
 VERY_DARK = 40.0  # mean grey level under which the picture is also brightened before the model
 
 
+# The pose model looks at a 256 px picture of the user: a frame much larger is shrunk, and its noise aliases
+# into what the model sees; a frame about that size or smaller is not (224 px real footage lost 0.05 of
+# balanced accuracy to the blur), so it is left alone.
+DENOISE_FROM_PX = 300
+
+
 def prepare_frame(image: np.ndarray) -> np.ndarray:
-    """The frame as the pose model should see it: denoised, and brightened when very dark."""
-    sigma = DENOISE_SIGMA_PER_PX * min(image.shape[:2])
-    out = cv2.GaussianBlur(image, (0, 0), sigma) if sigma >= 0.4 else image
+    """The frame as the pose model should see it: denoised when it will be shrunk, brightened when very dark."""
+    size = min(image.shape[:2])
+    out = cv2.GaussianBlur(image, (0, 0), DENOISE_SIGMA_PER_PX * size) if size >= DENOISE_FROM_PX else image
     grey_mean = float(cv2.resize(out, (32, 32), interpolation=cv2.INTER_AREA).mean())
     if grey_mean < VERY_DARK:
         out = normalise_exposure(out, FrameQuality(grey_mean, 0.0, 0.0, 0.0))

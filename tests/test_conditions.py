@@ -284,3 +284,15 @@ def test_the_analyzer_suggests_recalibrating_when_the_light_has_changed() -> Non
     for i in range(80):
         kinds += [e.kind for e in an.process(dim, 10 + i * 0.5, 10 + i * 0.5).events]
     assert kinds.count("recalibration_suggested") == 1
+
+
+def test_sided_postures_are_labelled_with_her_side() -> None:
+    from sample_videos import make_samples as ms
+
+    # warp.DEFAULT_SIDE: a positive tilt goes toward her left shoulder, a positive lean toward her right.
+    assert ms.label_for("head_tilt", 1.0) == ("poor", "head_tilt_left")
+    assert ms.label_for("head_tilt", -1.0) == ("poor", "head_tilt_right")
+    assert ms.label_for("lateral_lean", 1.0) == ("poor", "lateral_lean_right")
+    assert ms.label_for("lateral_lean", -0.8) == ("poor", "lateral_lean_left")
+    assert ms.label_for("head_tilt", 0.25) == ("good", "head_tilt_left")
+    assert ms.label_for("slouch", 1.0) == ("poor", "slouch")

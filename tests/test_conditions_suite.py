@@ -26,7 +26,8 @@ from posture.condition_suite import (
 )
 from posture.conditions import CONDITION_BY_NAME, CONDITIONS
 from posture.evaluation import format_reasons, mirror_reasons
-from posture.person import default_finder
+from posture.landmarks import Pose
+from posture.person import PersonFinder, default_finder
 
 from conftest import SAMPLES
 from footage import SLOUCH, slouch_frames
@@ -63,6 +64,14 @@ def _real_clips() -> list[SuiteClip]:
 
 _CLIPS: dict[str, SuiteClip] = {}
 _RUNS: dict[tuple[str, str], ConditionRun] = {}
+# Every pose look of the session, by picture content: a mirrored run re-uses the plain run's two looks
+# (the same two pictures, swapped), and conditions that share frames (a light change and each light) look
+# once. The answers are the model's own, so nothing is approximated.
+_LOOKS: dict[bytes, Pose | None] = {}
+
+
+def _finder() -> PersonFinder:
+    return default_finder(memory=_LOOKS)
 
 
 def clip(name: str) -> SuiteClip:
@@ -77,7 +86,7 @@ def clip(name: str) -> SuiteClip:
 def run(condition: str, name: str) -> ConditionRun:
     key = (condition, name)
     if key not in _RUNS:
-        _RUNS[key] = run_condition(clip(name), CONDITION_BY_NAME[condition], default_finder, _builder, RATE_HZ)
+        _RUNS[key] = run_condition(clip(name), CONDITION_BY_NAME[condition], _finder, _builder, RATE_HZ)
     return _RUNS[key]
 
 
