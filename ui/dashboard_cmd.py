@@ -8,14 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from posture.cli.history_cmd import add_db_option, parse_date
+from posture.args import Subparsers, add_db_option, parse_date
 from posture.errors import UserError
 from posture.store.paths import resolve_db_path
 
 SCREENSHOT_SIZE = (1400, 940)
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("dashboard", help="open the posture history dashboard")
     add_db_option(p)
     p.add_argument("--date", type=parse_date, metavar="YYYY-MM-DD", help="day to show (default: today)")

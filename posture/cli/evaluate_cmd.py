@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
+from posture.args import Subparsers
 from posture.cli.analyze_cmd import add_source_args, run_analysis
 from posture.cli.common import parse_span
 from posture.errors import UserError
@@ -15,7 +15,7 @@ from posture.evaluation import Evaluation, evaluate, format_confusion, format_ta
 DEFAULT_CALIBRATION = (0.0, 8.0)
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("evaluate", help="score the state timeline of labelled clips against their labels")
     p.add_argument("source", nargs="?", help="a clip (its labels default to CLIP.labels.json beside it)")
     p.add_argument("--labels", type=Path, help="label file: a JSON list of {start, end, state, reason}")
