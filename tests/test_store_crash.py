@@ -28,7 +28,8 @@ WRITER_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from posture.clock import SystemClock
-    from posture.samples import Event, PostureSample
+    from conftest import StoredEvent as Event
+    from posture.samples import PostureSample
     from posture.store.writer import HistoryWriter
 
     path, commit_interval, step = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
