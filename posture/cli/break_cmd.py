@@ -17,8 +17,9 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from posture.args import Subparsers
 from posture.clock import Clock, SystemClock
 from posture.coach.routines import Catalogue, Routine, format_duration, load_catalogue
 from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, RunnerEvent, StepStarted, Tick
@@ -41,7 +42,7 @@ PLAIN_COUNTDOWN_EVERY_S = 10  # without a terminal, print the time left this oft
 WIDTH = 78
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "break",
         help="take a guided neck-care break in the terminal",
