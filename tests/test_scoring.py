@@ -9,8 +9,8 @@ from posture.baseline import Baseline, MetricStat
 from posture.coach.effect import WINDOW_S
 from posture.effect_tracker import EffectTracker
 from posture.errors import ConfigError
-from posture.metrics import METRIC_NAMES, MetricSet
 from posture.events import BreakCompleted
+from posture.metrics import METRIC_NAMES, MetricSet
 from posture.samples import PostureSample
 from posture.scoring import FitChecker, StateTracker, judge
 
