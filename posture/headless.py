@@ -113,6 +113,11 @@ def run_headless(args: argparse.Namespace, settings: Settings, baseline: Baselin
                             environment=environment, build_baseline=build_baseline)
     if baseline is None and not args.calibrate_from:
         print("no calibration yet: run 'posture calibrate' (watching presence only until then)")
+    elif args.calibrate_from:
+        a, b = args.calibrate_from
+        # Its samples are held until the span ends, then judged against the baseline it made: say so, or
+        # the first seconds of silence look like a hang.
+        print(f"calibrating from {a:g}-{b:g} s of this run: sit upright; judging starts when the span ends")
     reporter = ConsoleReporter(quiet=args.quiet)
     monitor.on_sample(reporter.sample)
     monitor.on_event(reporter.event)
