@@ -1,23 +1,20 @@
-"""What the engine needs from its collaborators, as Protocols: history, the break coach, the pause probe,
-and the calibration services that live in the outer `calibration` package.
+"""What the engine needs from its collaborators, as Protocols: history, the break coach, the pause probe.
 
 The Session is typed against these, never against the concrete classes, so the core does not import
 the store's SQLite code, and a renamed method on the break coach is a type error at every call site.
 `posture.store.writer.HistoryWriter`, `posture.coach.breaks.BreakScheduler` and
-`posture.environment.Environment` satisfy them as they are (tests/test_session.py checks it).
+`posture.environment.Environment` satisfy them as they are; mypy checks it where the companion is
+assembled (`posture.headless`, `posture.companion`, `ui.app`), so a renamed method breaks the build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
-from posture.baseline import Baseline
 from posture.coach.breaks import BreakSettings, BreakSuggestion
 from posture.coach.routines import Catalogue, Routine
 from posture.coach.safety import SafetyProfile
 from posture.events import Event
-from posture.metrics import MetricSet
 from posture.quiet import QuietHours
 from posture.samples import PostureSample
 from posture.settings import Settings
@@ -68,18 +65,3 @@ class PauseProbe(Protocol):
     """Says why watching should pause right now (screen locked, a listed app running), or None."""
 
     def pause_reason(self, settings: Settings) -> str | None: ...
-
-
-class BaselineBuilder(Protocol):
-    """Builds a baseline from the metrics seen in a span; raises `posture.errors.UserError` with the reason
-    when the span cannot make one (nobody in view, too much movement…)."""
-
-    def __call__(self, observations: Sequence[MetricSet | None], label: str) -> Baseline: ...
-
-
-class ProfileLookup(Protocol):
-    """Saved calibration profiles, by name or the active one."""
-
-    def load(self, name: str) -> Baseline: ...
-
-    def active(self) -> Baseline | None: ...
