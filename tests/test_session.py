@@ -254,3 +254,22 @@ def test_every_event_kind_serialises_with_its_kind_last_word() -> None:
     assert Recovery(0.0, 0.0, 1, ("head_forward",), 9.5).data == {"level": 1, "reasons": ["head_forward"],
                                                                    "after_s": 9.5}
 
+
+
+def test_the_engine_loads_without_the_outer_layers_and_the_command_line_has_every_command() -> None:
+    """The core is usable on its own (no calibration, ui or Qt loaded), and the composition root wires
+    every command statically (no loading by name that could silently drop one)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, posture.session, posture.monitor, posture.pipeline, posture.headless, posture.companion; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('calibration', 'ui', 'PySide6', 'pyqtgraph')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+    from posture.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"analyze", "evaluate", "calibrate", "profile", "break", "report", "settings", "dashboard",
+            "run"} <= set(commands)
