@@ -249,10 +249,8 @@ def _kept(step: Step, profile: SafetyProfile | None) -> bool:
         return not (step.type == "heat-cold" and profile.injury_or_surgery)
     if profile.pregnant and step.point in PREGNANCY_AVOID:
         return False
-    if profile.skin_problems and (step.point in NECK_POINTS or (step.type == "massage"
-                                                                 and step.area != "hands")):
-        return False
-    return True
+    on_sore_skin = step.point in NECK_POINTS or (step.type == "massage" and step.area != "hands")
+    return not (profile.skin_problems and on_sore_skin)
 
 
 def adapt_step(step: Step, profile: SafetyProfile | None) -> Step:
