@@ -127,7 +127,7 @@ def web_centre() -> XY:
     area = cross.sum() / 2
     cx = ((x + np.roll(x, -1)) * cross).sum() / (6 * area)
     cy = ((y + np.roll(y, -1)) * cross).sum() / (6 * area)
-    return int(round(cx)), int(round(cy))
+    return round(float(cx)), round(float(cy))
 
 
 def _back_of_hand(img: Image) -> None:
