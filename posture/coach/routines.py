@@ -357,8 +357,6 @@ def _step(raw: Any, n: int, where: _Where, base: Path) -> Step:
     if seconds is not None and breaths is not None:
         raise where.error("give either 'seconds' or 'breaths', not both")
     step_type = _choice(obj, "type", STEP_TYPES, where)
-    instructions = _text(obj, "instructions", where)
-    _check_wording(instructions, step_type, where)
     point = obj.get("point")
     if point is not None:
         if not isinstance(point, str) or point not in POINTS:
@@ -367,6 +365,8 @@ def _step(raw: Any, n: int, where: _Where, base: Path) -> Step:
             raise where.error(f"'point' is only for 'acupressure' steps, this one is '{step_type}'")
     elif step_type == "acupressure":
         raise where.error(f"an acupressure step needs a 'point'; known: {', '.join(POINTS)}")
+    instructions = _text(obj, "instructions", where)
+    _check_wording(instructions, step_type, where)
     picture: Path | None = None
     raw_picture = obj.get("picture")
     if raw_picture is not None:
