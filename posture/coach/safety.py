@@ -228,6 +228,7 @@ BLOOD_THINNERS_NOTE = ("Blood thinners or a clotting problem: check with your do
 PREGNANCY_STEP_NOTE = "Pregnant: check with your midwife or doctor before using acupressure."
 SKIN_STEP_NOTE = "Skip this point if the skin there is broken, sore, bruised or swollen."
 BLOOD_THINNERS_STEP_NOTE = "Blood thinners: ask your doctor or nurse before pressing; a light touch only."
+BLOOD_THINNERS_STROKES_NOTE = "Blood thinners: keep the strokes feather-light, and stop if the skin marks."
 BREATHE_WITH_PRESSURE = "Breathe out as the pressure builds, and breathe in while you hold it."
 PRESSURE_USUAL = "steady pressure, firm but comfortable and never painful"
 PRESSURE_LIGHT = "only a light, gentle touch"
@@ -257,7 +258,7 @@ def adapt_step(step: Step, profile: SafetyProfile | None) -> Step:
     """The words of one kept step for these answers: pressure wording, breathing cue, notes."""
     if not step.is_acupressure:
         if step.type == "massage" and profile is not None and profile.blood_thinners:
-            return replace(step, notes=(*step.notes, BLOOD_THINNERS_STEP_NOTE))
+            return replace(step, notes=(*step.notes, BLOOD_THINNERS_STROKES_NOTE))
         return step
     text = step.instructions.replace(PRESSURE_SLOT, pressure_words(profile))
     text = f"{text} {BREATHE_WITH_PRESSURE}"
