@@ -280,7 +280,7 @@ class BreakWindow(QWidget):
         self.pages.addWidget(self._feedback_page())
         self.pages.addWidget(self._not_offered_page())
         QVBoxLayout(self).addWidget(self.pages)
-        self.resize(760, 560)
+        self.resize(780, 660)  # room for the point diagram under longer, answer-dependent text
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
