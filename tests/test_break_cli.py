@@ -143,6 +143,14 @@ def test_a_routine_with_nothing_left_names_what_is_offered(
     assert "doctor or physiotherapist" in err
 
 
+def test_without_a_routine_named_the_default_gives_way_to_what_the_answers_allow(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    injured = answers_file(tmp_path, injury_or_surgery=True)
+    assert main(["break", "--safety-answers", str(injured), *FAST]) == 0
+    out = flat(capsys.readouterr().out)
+    assert out.startswith("Slow breathing - 2:00") and "'neck-reset' is not offered" in out
+
+
 def test_list_before_the_questions_marks_what_asks_first(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["break", "--list"]) == 0
     out = capsys.readouterr().out

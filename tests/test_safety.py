@@ -9,6 +9,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
+
 from posture.coach.routines import POINTS, Catalogue, load_catalogue
 from posture.coach.safety import (
     BLOOD_THINNERS_NOTE,

@@ -131,6 +131,12 @@ def run(args: argparse.Namespace) -> int:
     profile, skipped_note = _safety_profile(args.safety_answers, full, catalogue, out)
     offered = filter_catalogue(catalogue, profile)
     routine = offered.get(routine_id)
+    if routine is None and args.routine is None:
+        # No routine asked for: the default is only a suggestion, so offer the nearest thing allowed.
+        routine = next((r for kind in ("neck_care", "breathing", "micro") for r in offered.of_kind(kind)), None)
+        if routine is not None:
+            skipped_note = " ".join(n for n in (skipped_note, f"'{routine_id}' is not offered after your "
+                                                f"safety answers, so here is '{routine.id}'.") if n)
     if routine is None:
         why = "; ".join(offered.notes)
         raise UserError(f"nothing of '{routine_id}' is offered after your safety answers ({why.rstrip('.')}); "
