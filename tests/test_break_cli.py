@@ -262,6 +262,7 @@ def test_h_holds_the_step_longer_and_p_pauses(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "Keys: h = hold this step longer (+30 s), p = pause or resume" in out
     assert "+ 30 s on this step (now 0:40)" in out
+    assert out.index("paused - press p to go on") < out.index("going on")
     assert "Done (1:00)" in out  # 30 s routine + 30 s held; the pause is not counted
 
 
@@ -341,3 +342,27 @@ def test_every_terminal_screen_shows_every_stop_sign_for_every_answer_combinatio
                 assert all(sign.short in block for sign in CATALOGUE.stop_signs)
                 screens += 1
     assert screens > 65 * 3
+
+
+def test_terminal_keys_read_single_presses_from_a_real_pty_and_restore_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    pty = pytest.importorskip("pty", reason="POSIX terminals only")
+    termios = pytest.importorskip("termios", reason="POSIX terminals only")
+    import os
+
+    master, slave = pty.openpty()
+    try:
+        with open(slave, closefd=False) as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            before = termios.tcgetattr(slave)
+            with break_cmd.TerminalKeys() as keys:
+                assert keys.poll() == []  # nothing pressed: no waiting
+                os.write(master, b"h")  # one key, no Enter: cbreak mode delivers it at once
+                time.sleep(0.05)
+                assert keys.poll() == ["h"]
+                os.write(master, b"pp")
+                time.sleep(0.05)
+                assert keys.poll() == ["p", "p"]
+            assert termios.tcgetattr(slave) == before  # the terminal is left as it was found
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -153,7 +153,10 @@ def run(args: argparse.Namespace) -> int:
             while runner.finished is None:
                 clock.sleep(TICK_S)
                 for key in keys.poll():
+                    was_paused = runner.paused
                     view.show(_on_key(key, runner))
+                    if runner.paused != was_paused:
+                        view.say("paused - press p to go on" if runner.paused else "going on")
                 view.show(runner.tick())
         except KeyboardInterrupt:
             runner.stop()
@@ -414,6 +417,12 @@ class _View:
                 self.end_line()
                 print(f"\nDone ({format_duration(e.seconds)}). Back to it whenever you are ready.",
                       file=self.out)
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        """A line of its own between countdown updates (pause and resume)."""
+        self.end_line()
+        print(f"  {text}", file=self.out)
         self.out.flush()
 
     def end_line(self) -> None:
