@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from posture.baseline import Baseline
+from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate
 from posture.person import Detection, PersonFinder
 from posture.pose import check_frame
 from posture.preprocess import frame_quality
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.scoring import FitChecker, Judgement, StateTracker, judge
 
 
@@ -88,11 +89,15 @@ class Analyzer:
     def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:
         return self.judge_detection(self.detect(image, t), t, wall)
 
-    def absent(self, t: float, wall: float) -> Analysis:
-        """A sample where the cheap presence check saw nobody, so pose was not run."""
+    def forget(self) -> None:
+        """The cheap presence check saw nobody, so pose was not run: the next frame needs a fresh pose."""
         self._last_detection = None
         if self.gate is not None:
             self.gate.reset()
+
+    def absent(self, t: float, wall: float) -> Analysis:
+        """A sample where the cheap presence check saw nobody, so pose was not run."""
+        self.forget()
         return self.judge_detection(None, t, wall)
 
     def judge_detection(self, detection: Detection | None, t: float, wall: float) -> Analysis:
@@ -103,9 +108,7 @@ class Analyzer:
             before = self.fit.fits
             after = self.fit.update(t, metrics)
             if before != after:
-                kind = "calibration_mismatch" if not after else "calibration_fits"
-                data = {"message": "calibration doesn't fit: recalibrate or switch profile"} if not after else {}
-                events.append(Event(t, wall, kind, data))
+                events.append(CalibrationFits(t, wall) if after else CalibrationMismatch(t, wall))
         judgement = None
         quality = assess(detection.quality if detection else None, detection.pose if detection else None,
                          detection.size if detection else None)
@@ -113,7 +116,7 @@ class Analyzer:
             what = self.advisor.update(t, detection.quality.brightness if detection and detection.quality else None,
                                        metrics.anchor)
             if what is not None:
-                events.append(Event(t, wall, "recalibration_suggested", {"changed": what, "message": RECALIBRATE_MESSAGE}))
+                events.append(RecalibrationSuggested(t, wall, what, RECALIBRATE_MESSAGE))
         if metrics is None:
             status = "away"
         elif self.baseline is None or not self.calibration_fits or quality.unjudgeable is not None:

@@ -17,8 +17,9 @@ import numpy as np
 from posture.conditions import Condition, ConditionSource
 from posture.evaluation import Evaluation, Interval, evaluate, load_labels
 from posture.person import PersonFinder
-from posture.pipeline import AnalysisResult, BaselineBuilder, analyze_source
+from posture.pipeline import AnalysisResult, analyze_source
 from posture.samples import Event, PostureSample
+from posture.session import SpanBuilder as BaselineBuilder
 from posture.sources import FrameSource, VideoFileSource
 
 # The targets (issue 11), written before the first measurement.

@@ -8,7 +8,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from posture.condition_suite import (
     MIN_BALANCED_ACCURACY,
@@ -80,9 +79,8 @@ def run(args: argparse.Namespace, calibrate: tuple[float, float]) -> int:
     print(f"\n{len(runs) - len(missed)}/{len(runs)} condition × clip runs meet the targets "
           f"(balanced accuracy >= {MIN_BALANCED_ACCURACY}, no false nudge)")
     if args.json:
-        payload: list[Any] = runs_to_json(runs)
         try:
-            args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+            args.json.write_text(json.dumps(runs_to_json(runs), indent=1) + "\n", encoding="utf-8")
         except OSError as exc:
             raise UserError(f"cannot write {args.json}: {exc.strerror}; choose a writable path") from exc
     return 0
