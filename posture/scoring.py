@@ -243,8 +243,13 @@ class StateTracker:
             self._pending = None
         else:
             if self._pending != candidate:
+                # Sliding on the same way (good → drifting → poor, or back) keeps the time already spent
+                # leaving the state: a clear tilt whose smoothed score passes through "drifting" on its way
+                # to "poor" must not wait out two dwell times (4 s) before it shows.
+                same_way = self._pending == "drifting" and (self.state, candidate) in (("good", "poor"), ("poor", "good"))
                 self._pending = candidate
-                self._pending_since = t
+                if not same_way:
+                    self._pending_since = t
             if t - self._pending_since >= self.dwell[candidate]:
                 self.state = candidate
                 self._pending = None
