@@ -32,6 +32,7 @@ from posture.condition_suite import (  # noqa: E402
     held_stills_clip,
     run_suite,
     runs_to_json,
+    webcam_man_clip,
 )
 from posture.conditions import CONDITIONS, conditions_named  # noqa: E402
 
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     from posture.person import default_finder
 
     clips = clips_in(SAMPLES, args.clips) + ([] if args.no_real else real_clips())
+    man = None if args.no_real else webcam_man_clip(ROOT / "real_footage")
+    if man is not None:
+        clips.append(man)
+    elif not args.no_real:
+        print("note: real_footage/ clips absent (python real_footage/fetch.py); the table leaves them out",
+              file=sys.stderr)
     conditions = conditions_named(args.conditions)
     t0 = time.time()
     looks: dict[bytes, Pose | None] = {}  # a mirrored run re-uses the plain run's looks, see the tests

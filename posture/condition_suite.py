@@ -169,16 +169,28 @@ def held_stills_clip(name: str, calibration: Sequence[Path], judged: Sequence[tu
     posture. Photos that cannot be read raise ValueError naming the file."""
     import cv2
 
+    def read(path: Path) -> np.ndarray:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read {path}")
+        return image
+
+    return held_frames_clip(name, [read(p) for p in calibration], [(read(p), s, r) for p, s, r in judged],
+                            calib_hold_s, hold_s, fps)
+
+
+def held_frames_clip(name: str, calibration: Sequence[np.ndarray], judged: Sequence[tuple[np.ndarray, str, str]],
+                     calib_hold_s: float = 2.0, hold_s: float = 8.0, fps: float = 2.0) -> SuiteClip:
+    """`held_stills_clip` for pictures already in memory (frames picked from a short recording)."""
+    from posture.conditions import HeldFramesSource
+
     frames: list[np.ndarray] = []
     holds: list[float] = []
     labels: list[Interval] = []
     t = 0.0
 
-    def put(path: Path, seconds: float, state: str, reason: str) -> None:
+    def put(image: np.ndarray, seconds: float, state: str, reason: str) -> None:
         nonlocal t
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ValueError(f"cannot read {path}")
         frames.append(image)
         holds.append(seconds)
         if labels and labels[-1].state == state and labels[-1].reason == reason and labels[-1].end == t:
@@ -187,11 +199,51 @@ def held_stills_clip(name: str, calibration: Sequence[Path], judged: Sequence[tu
             labels.append(Interval(t, t + seconds, state, reason))
         t += seconds
 
-    for p in calibration:
-        put(p, calib_hold_s, "good", "upright")
+    for image in calibration:
+        put(image, calib_hold_s, "good", "upright")
     calib_end = t
-    for p, state, reason in judged:
-        put(p, hold_s, state, reason)
-    from posture.conditions import HeldFramesSource
-
+    for image, state, reason in judged:
+        put(image, hold_s, state, reason)
     return SuiteClip(name, lambda: HeldFramesSource(name, frames, holds, fps), labels, (0.0, calib_end - 0.5))
+
+
+def video_frames(path: Path, indices: Sequence[int]) -> dict[int, np.ndarray]:
+    """Chosen frames of a short recording, read in one pass (seeking is unreliable in some containers)."""
+    import cv2
+
+    wanted = set(indices)
+    out: dict[int, np.ndarray] = {}
+    cap = cv2.VideoCapture(str(path))
+    try:
+        i = 0
+        while len(out) < len(wanted):
+            ok, image = cap.read()
+            if not ok:
+                break
+            if i in wanted:
+                out[i] = image
+            i += 1
+    finally:
+        cap.release()
+    if len(out) < len(wanted):
+        raise ValueError(f"{path}: frames {sorted(wanted - set(out))} could not be read")
+    return out
+
+
+def webcam_man_clip(folder: Path) -> SuiteClip | None:
+    """A second real person (real_footage/, fetched by real_footage/fetch.py): a man at his webcam in two
+    short recordings, cut with a cartoon. Calibrated on five frames of the first; then frames of the second
+    (good, upright, held 8 s) alternate with cartoon frames (away, nobody at the desk, held 16 s; the pose
+    model "finds" a person in one of them, which the validity check must reject). None when absent."""
+    first, second = folder / "face_noface.mov", folder / "noface_face.mov"
+    if not (first.exists() and second.exists()):
+        return None
+    a = video_frames(first, [0, 8, 16, 24, 32, 96, 140])
+    b = video_frames(second, [40, 104, 120, 136, 152])
+    # Away for 16 s at a time: leaving the desk takes longer than a posture change, and "away" is only
+    # reported after 3 s of absence.
+    judged = [(b[104], "good", "upright"), (a[96], "away", "away"), (a[96], "away", "away"),
+              (b[120], "good", "upright"), (b[40], "away", "away"), (b[40], "away", "away"),
+              (b[136], "good", "upright"), (a[140], "away", "away"), (a[140], "away", "away"),
+              (b[152], "good", "upright")]
+    return held_frames_clip("webcam_man", [a[i] for i in (0, 8, 16, 24, 32)], judged)

@@ -23,13 +23,14 @@ from posture.condition_suite import (
     format_conditions,
     held_stills_clip,
     run_condition,
+    webcam_man_clip,
 )
 from posture.conditions import CONDITION_BY_NAME, CONDITIONS
 from posture.evaluation import format_reasons, mirror_reasons
 from posture.landmarks import Pose
 from posture.person import PersonFinder, default_finder
 
-from conftest import SAMPLES
+from conftest import REPO, SAMPLES
 from footage import SLOUCH, slouch_frames
 
 RATE_HZ = 1.0
@@ -49,8 +50,12 @@ def _builder(obs):  # type: ignore[no-untyped-def]
 
 
 def _real_clips() -> list[SuiteClip]:
+    out: list[SuiteClip] = []
+    man = webcam_man_clip(REPO / "real_footage")  # fetched by real_footage/fetch.py; absent in a fresh clone
+    if man is not None:
+        out.append(man)
     if not SLOUCH.exists():
-        return []
+        return out
     up, down = slouch_frames()
     judged = []
     held_up = up[CALIBRATION_FRAMES:]
@@ -59,7 +64,7 @@ def _real_clips() -> list[SuiteClip]:
             judged.append((down[i], "poor", "slouch"))
         if i < len(held_up):
             judged.append((held_up[i], "good", "upright"))
-    return [held_stills_clip("slouch_session_a", up[:CALIBRATION_FRAMES], judged, hold_s=8.0)]
+    return [*out, held_stills_clip("slouch_session_a", up[:CALIBRATION_FRAMES], judged, hold_s=8.0)]
 
 
 _CLIPS: dict[str, SuiteClip] = {}
@@ -90,8 +95,11 @@ def run(condition: str, name: str) -> ConditionRun:
     return _RUNS[key]
 
 
+REAL_CLIPS = ("slouch_session_a", "webcam_man")
+
+
 def suite_clips() -> list[str]:
-    return [*POSTURE_CLIPS, "slouch_session_a"]
+    return [*POSTURE_CLIPS, *REAL_CLIPS]
 
 
 def _conditions() -> list[object]:
@@ -106,7 +114,8 @@ def _conditions() -> list[object]:
 
 @pytest.mark.parametrize("condition", _conditions())
 def test_condition_meets_the_targets(condition: str) -> None:
-    names = [n for n in suite_clips() if n != "slouch_session_a" or SLOUCH.exists()]
+    clip(POSTURE_CLIPS[0])  # loads the clip list
+    names = [n for n in suite_clips() if n in _CLIPS]
     runs = [run(condition, n) for n in names]
     print("\n" + format_conditions(runs))
     for r in runs:
@@ -118,7 +127,7 @@ def test_condition_meets_the_targets(condition: str) -> None:
 
 def _every_clip() -> list[str]:
     return [p.name.removesuffix(".mp4") for p in sorted(SAMPLES.glob("*.mp4"))
-            if p.with_name(p.stem + ".labels.json").exists()] + ["slouch_session_a"]
+            if p.with_name(p.stem + ".labels.json").exists()] + list(REAL_CLIPS)
 
 
 @pytest.mark.slow
@@ -133,7 +142,8 @@ def test_a_mirrored_picture_gives_the_same_states_and_mirror_image_reasons(name:
 
 @pytest.mark.slow
 def test_reasons_of_poor_spans_are_right_on_the_labelled_clips() -> None:
-    names = [n for n in _every_clip() if n != "slouch_session_a" or SLOUCH.exists()]
+    clip(POSTURE_CLIPS[0])
+    names = [n for n in _every_clip() if n in _CLIPS]
     runs = [run("daylight", n) for n in names]
     spans = [s for r in runs for s in r.evaluation.span_reasons]
     for r in runs:
