@@ -112,6 +112,10 @@ class Analyzer:
         judgement = None
         quality = assess(detection.quality if detection else None, detection.pose if detection else None,
                          detection.size if detection else None)
+        if metrics is not None and self.baseline is not None and metrics.view != self.baseline.view:
+            # Seen from another side than at calibration (turned away, or the pose model "finding" a person
+            # in a poster): nothing here can be compared with the baseline, so nothing is judged.
+            quality = SampleQuality(0.0, "turned_away")
         if metrics is not None and self.advisor is not None and self.calibration_fits:
             what = self.advisor.update(t, detection.quality.brightness if detection and detection.quality else None,
                                        metrics.anchor)

@@ -39,6 +39,7 @@ UNJUDGEABLE_WORDS = {
     "too_blurred": "picture too blurred to judge",
     "too_small": "too far from the camera to judge",
     "unclear": "picture too unclear to judge",
+    "turned_away": "turned away from the camera",
 }
 
 

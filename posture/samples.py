@@ -26,6 +26,7 @@ REASONS: dict[str, str] = {
     "too_blurred": "picture too blurred to judge",
     "too_small": "too far from the camera to judge",
     "unclear": "picture too unclear to judge",
+    "turned_away": "turned away from the camera",
 }
 
 
