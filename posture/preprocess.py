@@ -60,6 +60,21 @@ def average_poses(a: Pose, b: Pose) -> Pose:
     return Pose(lms, world, a.aspect)
 
 
+def _span(pose: Pose) -> float:
+    return float(np.linalg.norm(pose.xy(P.LEFT_SHOULDER) - pose.xy(P.RIGHT_SHOULDER)))
+
+
+def _user_likeness(pose: Pose) -> float:
+    centrality = 1.0 - min(1.0, abs(pose[P.NOSE].x - 0.5) * 2) * 0.5
+    return _span(pose) * centrality * centrality
+
+
+def same_person(a: Pose, b: Pose, tolerance: float = 0.5) -> bool:
+    """Do two looks at one picture describe the same person: noses within half a shoulder width?"""
+    span = max(_span(a), _span(b), 1e-6)
+    return float(np.linalg.norm(a.xy(P.NOSE) - b.xy(P.NOSE))) <= tolerance * span
+
+
 class MirrorSymmetricPose:
     """A pose backend that sees the frame and its mirror image and averages the two answers."""
 
@@ -74,6 +89,11 @@ class MirrorSymmetricPose:
             # One look found nobody: keep the other. The mirrored frame's two looks are these two swapped,
             # so it keeps the mirror image of the same answer.
             return direct if back is None else back
+        if not same_person(direct, back):
+            # The two looks picked different people (two at a table): averaging would put a skeleton
+            # between them. Keep the likelier user, large and central as the face check judges it (in a
+            # crop around the user, the central one): a choice a mirror cannot change.
+            return direct if _user_likeness(direct) >= _user_likeness(back) else back
         return average_poses(direct, back)
 
     def close(self) -> None:
