@@ -296,3 +296,28 @@ def test_sided_postures_are_labelled_with_her_side() -> None:
     assert ms.label_for("lateral_lean", -0.8) == ("poor", "lateral_lean_left")
     assert ms.label_for("head_tilt", 0.25) == ("good", "head_tilt_left")
     assert ms.label_for("slouch", 1.0) == ("poor", "slouch")
+
+
+class TwoPeople:
+    """A 'model' that finds the user (large, central) directly and a smaller person at the side in the
+    mirror image, as the pose model did on two people at a table."""
+
+    def detect(self, frame: np.ndarray) -> Pose | None:
+        flipped = bool(frame[0, 0, 0] == 255)
+        pts = frontal_pose()
+        if flipped:
+            pts = (pts - 0.5) * 0.6 + np.array([0.15, 0.5])  # smaller, off to the left
+        return pose_from_arrays(pts, aspect=frame.shape[1] / frame.shape[0])
+
+    def close(self) -> None:
+        pass
+
+
+def test_two_looks_at_different_people_keep_the_user_and_never_average() -> None:
+    frame = ROOM.copy()
+    frame[0, -1] = 255  # marks the mirrored look for TwoPeople
+    frame[0, 0] = 0
+    pose = MirrorSymmetricPose(TwoPeople()).detect(frame)
+    assert pose is not None
+    user = pose_from_arrays(frontal_pose(), aspect=ASPECT)
+    assert pose[P.NOSE].x == pytest.approx(user[P.NOSE].x)
