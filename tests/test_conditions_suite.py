@@ -150,3 +150,29 @@ def test_reasons_of_poor_spans_are_right_on_the_labelled_clips() -> None:
     right = sum(1 for _, want, got in spans if want == got)
     assert len(spans) >= 8, "the labelled clips hold at least eight poor spans with a reason"
     assert right / len(spans) >= MIN_REASON_ACCURACY, f"main reason right in {right}/{len(spans)} poor spans"
+
+
+@pytest.mark.slow
+def test_evaluate_conditions_prints_one_table(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from posture.cli import main
+
+    out_json = tmp_path / "conditions.json"
+    rc = main(["evaluate", str(SAMPLES / "upright.mp4"), "--conditions", "mirrored,dim", "--rate", "1",
+               "--json", str(out_json)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "mirrored" in out and "dim" in out and "bal acc" in out and "condition × clip runs meet" in out
+    import json
+
+    rows = json.loads(out_json.read_text())
+    assert [r["condition"] for r in rows] == ["mirrored", "dim"] and all(r["clip"] == "upright.mp4" for r in rows)
+
+
+def test_an_unknown_condition_is_one_clear_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    from posture.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", str(SAMPLES / "upright.mp4"), "--conditions", "fog"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown condition 'fog'" in err and "Traceback" not in err
