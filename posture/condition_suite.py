@@ -119,7 +119,8 @@ def run_suite(clips: Sequence[SuiteClip], conditions: Sequence[Condition], finde
 
 
 def _pct(v: float | None) -> str:
-    return "-" if v is None or v != v else f"{v:.2f}"
+    # Rounded down, so a figure just under a target never prints as the target.
+    return "-" if v is None or v != v else f"{math.floor(v * 100 + 1e-9) / 100:.2f}"
 
 
 def format_conditions(runs: Sequence[ConditionRun]) -> str:

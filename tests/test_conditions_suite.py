@@ -40,7 +40,32 @@ CALIBRATION_FRAMES = 5
 # Condition x clip pairs whose measured figure (benchmarks/RESULTS.md, same code, same rate) misses a
 # target. The test still asserts the target; it is expected to fail until the judgement is good enough,
 # and `strict` turns the first pass into a failure so this list cannot go stale. Never lower the target.
-KNOWN_SHORT: dict[tuple[str, str], str] = {}
+KNOWN_SHORT: dict[tuple[str, str], str] = {
+    ("daylight", "webcam_man"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.83",
+    ("dim", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.82",
+    ("dim", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.73",
+    ("light_to_dim", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.72",
+    ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.92",
+    ("light_to_bright", "webcam_man"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.83",
+    ("small", "forward_head"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.47",
+    ("small", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
+    ("small", "lateral_lean"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
+    ("small", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.95",
+    ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.88",
+    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.86",
+    ("mirrored", "webcam_man"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.83",
+    ("backlight", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.82",
+    ("backlight", "lateral_lean"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.68",
+    ("backlight", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.33, 1 false nudge(s)",
+    ("camera_higher", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.95",
+    ("camera_lower", "forward_head"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.79",
+    ("camera_lower", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.88",
+    ("camera_lower", "lateral_lean"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.85",
+    ("camera_lower", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.92",
+    ("camera_lower", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.89",
+    ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.91",
+    ("motion_blur", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.86",
+}
 
 
 def _builder(obs):  # type: ignore[no-untyped-def]
