@@ -57,7 +57,7 @@ KNOWN_SHORT: dict[tuple[str, str], str] = {
     ("backlight", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.82",
     ("backlight", "lateral_lean"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.68",
     ("backlight", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.33, 1 false nudge(s)",
-    ("camera_higher", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.95",
+    ("camera_higher", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.948",
     ("camera_lower", "forward_head"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.79",
     ("camera_lower", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.88",
     ("camera_lower", "lateral_lean"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.85",
