@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from posture import __version__
+from posture.cli.version import VersionAction
 from posture.errors import UserError
 from posture.native_logs import silence_native_stderr
 
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="posture",
         description="Posture Companion: gentle posture nudges and neck-care breaks, all on your machine.",
     )
-    parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    parser.add_argument("--version", action=VersionAction)  # with the pose backend, which differs per Python
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
