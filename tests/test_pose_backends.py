@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -197,3 +198,24 @@ def test_make_backends_share_one_landmarker_on_tasks(monkeypatch: pytest.MonkeyP
         main.close()
     monkeypatch.setenv(BACKEND_ENV, "tasks")
     assert type(make_pose()).__name__ == "TasksPose"
+
+
+def test_wizard_diagnostics_name_the_backend(qtbot: Any) -> None:
+    from calibration.profiles import ProfileStore
+    from posture.analyzer import Analyzer
+    from posture.clock import FakeClock
+    from ui.wizard import CalibrationWizard
+
+    finder = default_finder()
+    try:
+        blank = np.full((240, 320, 3), 120, dtype=np.uint8)
+        analysis = Analyzer(finder).process(blank, 0.0, 0.0)
+    finally:
+        finder.close()
+    wizard = CalibrationWizard(ProfileStore(), clock=FakeClock())
+    qtbot.addWidget(wizard)
+    wizard.feed(blank, analysis)
+    text = wizard.diag_label.text()
+    assert "I can't see anyone yet." in text  # the problems come first, the backend closes the list
+    assert text.index("I can't see anyone yet.") < text.index(describe_backend().split(" (")[0])
+    assert "pose backend: " + backend_name() in text
