@@ -87,10 +87,10 @@ bench: $(STAMP)
 samples: $(STAMP)
 	$(PY) sample_videos/make_samples.py
 
-# One fresh venv per available supported Python (.venv-3.11, ...), each running the whole suite, one
-# after the other; the table lands in out/test-matrix.md. Slow: about 10-20 minutes per Python.
+# One fresh venv per available supported Python (out/matrix/venv-3.X), each running the whole suite, one
+# after the other; the table lands in out/matrix/test-matrix.md. Slow: about 10-20 minutes per Python.
 test-matrix:
 	$(or $(PYTHON),python3) benchmarks/test_matrix.py
 
 clean:
-	rm -rf $(VENV) .venv-3.* $(OUT) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache
