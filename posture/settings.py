@@ -17,6 +17,7 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from posture.coach.nudges import NudgeSettings
+from posture.inputs import special_file
 from posture.jsonvalues import finite_number
 from posture.quiet import QuietHours
 
@@ -149,15 +150,26 @@ class LoadResult:
     problems: list[str] = field(default_factory=list)
 
 
+# A settings file is a few hundred bytes; anything far larger is not one (and parsing or reporting it
+# key by key could take minutes).
+MAX_SETTINGS_BYTES = 256 * 1024
+# Unknown keys are listed up to this many; the rest are counted in one line.
+MAX_UNKNOWN_LISTED = 5
+
+
 def parse_settings(data: Any, source: str = "settings") -> LoadResult:
     if not isinstance(data, dict):
         return LoadResult(Settings(), [f"{source}: expected a JSON object; using defaults"])
     problems: list[str] = []
     values: dict[str, Any] = {}
+    unknown = [key for key in data if key not in VALIDATORS]
+    for key in unknown[:MAX_UNKNOWN_LISTED]:
+        problems.append(f"{source}: unknown key {_short(key)} ignored")
+    if len(unknown) > MAX_UNKNOWN_LISTED:
+        problems.append(f"{source}: {len(unknown) - MAX_UNKNOWN_LISTED} more unknown keys ignored")
     for key, raw in data.items():
         check = VALIDATORS.get(key)
         if check is None:
-            problems.append(f"{source}: unknown key {key!r} ignored")
             continue
         try:
             values[key] = check(raw)
@@ -177,8 +189,23 @@ def load_settings(path: Path | None = None) -> LoadResult:
     path = path or settings_path()
     if not path.exists():
         return LoadResult(Settings())
+    if special_file(path):
+        # "unreadable" also keeps `posture settings set` from replacing it.
+        return LoadResult(Settings(), [
+            f"settings file {path} is unreadable (a pipe or device, not a file); using defaults until you replace it"
+        ])
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_SETTINGS_BYTES:
+        return LoadResult(Settings(), [
+            f"settings file {path} is unreadable ({size // 1024} KB, far larger than any settings file); "
+            "using defaults until you fix or delete it"
+        ])
+    try:
+        # utf-8-sig: editors such as Notepad put a byte-order mark at the start; it is not content.
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         msg = getattr(exc, "msg", None) or type(exc).__name__
         return LoadResult(

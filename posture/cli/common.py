@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from datetime import datetime
 
@@ -16,6 +17,8 @@ def parse_span(text: str) -> tuple[float, float]:
         start, end = float(a), float(b)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected START:END in seconds, e.g. 0:8, got {text!r}") from None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise argparse.ArgumentTypeError(f"span {text!r} needs two finite numbers of seconds, e.g. 0:8")
     if start < 0 or end <= start:
         raise argparse.ArgumentTypeError(f"span {text!r} must have 0 <= START < END")
     return start, end
@@ -26,9 +29,14 @@ def parse_start_time(text: str) -> float:
     if text == "now":
         return datetime.now().timestamp()
     try:
-        return datetime.fromisoformat(text).timestamp()
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO date-time like 2026-11-20T09:00, got {text!r}") from None
+    # History is read back as local dates; keep a recording (and a long replay after it) well inside
+    # the years the platform's date functions represent.
+    if not 1971 <= moment.year <= 9000:
+        raise argparse.ArgumentTypeError(f"--start-time {text} is outside the years 1971 to 9000")
+    return moment.timestamp()
 
 
 def positive_float(text: str) -> float:
@@ -36,8 +44,8 @@ def positive_float(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
     return v
 
 

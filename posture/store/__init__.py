@@ -11,7 +11,7 @@ from posture.clock import Clock, SystemClock
 from posture.store.db import SCHEMA_VERSION, HistoryUnavailable, PruneResult, open_db, prune
 from posture.store.paths import default_db_path, resolve_db_path
 from posture.store.queries import open_reader
-from posture.store.writer import HistoryWriter, WriterStats
+from posture.store.writer import HistoryWriter, Recording, WriterStats
 
 
 def open_writer(db: str | Path | None = None, clock: Clock | None = None, **options: Any) -> HistoryWriter:
@@ -27,6 +27,7 @@ __all__ = [
     "HistoryUnavailable",
     "HistoryWriter",
     "PruneResult",
+    "Recording",
     "WriterStats",
     "default_db_path",
     "open_db",

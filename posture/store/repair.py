@@ -1,0 +1,192 @@
+"""`posture history check` and `posture history repair`.
+
+Check changes nothing. Repair first copies the damaged file (and its write-ahead log) aside, then reads
+every row SQLite can still reach, table by table in key order, stepping over unreadable pages, into a
+fresh history file that replaces the damaged one. The copy stays, so nothing is lost by repairing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from posture.errors import StoreError
+from posture.store.db import APPLICATION_ID, SCHEMA_VERSION, open_db
+from posture.store.lock import claim_history, holds, is_locked_elsewhere, release
+
+# Tables in dependency order, with the key a scan walks (an indexed column, so a range query seeks
+# straight past a damaged page instead of reading through it).
+TABLES: tuple[tuple[str, str], ...] = (
+    ("recordings", "id"),
+    ("spans", "id"),
+    ("minutes", "minute"),
+    ("minute_reasons", "minute"),
+    ("events", "id"),
+    ("recording_minutes", "recording"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    ok: bool
+    problems: list[str]
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RepairResult:
+    backup: Path
+    recovered: dict[str, int]
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _connect_existing(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise StoreError(f"{path} does not exist; nothing to check (pass --db to name another history file)")
+    try:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path} ({exc}); check its permissions") from exc
+
+
+def check_history(path: Path) -> CheckResult:
+    """SQLite's own integrity check plus ours (application id, schema version). Changes nothing."""
+    conn = _connect_existing(path)
+    try:
+        try:
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            lines = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(100)")]
+        except sqlite3.DatabaseError as exc:
+            return CheckResult(False, [str(exc)])
+        problems = [line for line in lines if line != "ok"]
+        if app_id != APPLICATION_ID:
+            problems.append(f"application id {app_id:#x} is not Posture Companion's ({APPLICATION_ID:#x})")
+        if version > SCHEMA_VERSION:
+            problems.append(f"schema {version} is newer than this app's ({SCHEMA_VERSION}); update the app")
+        try:
+            counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("spans", "minutes", "events")}
+        except sqlite3.DatabaseError as exc:
+            problems.append(str(exc))
+            counts = {}
+        summary = ", ".join(f"{n} {t}" for t, n in counts.items())
+        return CheckResult(not problems, problems, f"schema {version}; {summary}")
+    finally:
+        conn.close()
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def _salvage(conn: sqlite3.Connection, table: str, key: str, columns: list[str]) -> Iterator[tuple[object, ...]]:
+    """Rows of `table` in key order, stepping over ranges SQLite cannot read.
+
+    After an error the scan resumes just past the last good key, seeking further each time (1, 2, 4…)
+    until a range is readable again; a seek goes straight to its key, so it jumps over a bad page.
+    """
+    cols = ", ".join(columns)
+    key_index = columns.index(key)
+    lower = -math.inf
+    step = 1.0
+    while lower < 2.0**62:
+        try:
+            for row in conn.execute(f"SELECT {cols} FROM {table} WHERE {key} >= ? ORDER BY {key}", (lower,)):
+                yield row
+                lower = float(row[key_index])  # type: ignore[arg-type]
+                step = 1.0
+            return
+        except sqlite3.DatabaseError:
+            lower = (lower if math.isfinite(lower) else 0.0) + step
+            step *= 2
+
+
+def repair_history(path: Path, now: datetime | None = None) -> RepairResult:
+    """Rebuild `path` from what can be read; the damaged file is kept beside it. Refuses while a
+    companion writes the file."""
+    holder = is_locked_elsewhere(path)
+    if holder is not None:
+        raise StoreError(f"Posture Companion is running ({holder}) and writing {path}; quit it first, then repair")
+    if not path.is_file():
+        raise StoreError(f"{path} does not exist; nothing to repair (pass --db to name another history file)")
+    held_before = holds(path)
+    claim_history(path)  # nobody may start writing while we rebuild
+    try:
+        return _repair(path, now or datetime.now())
+    finally:
+        if not held_before:
+            release(path)
+
+
+def _repair(path: Path, now: datetime) -> RepairResult:
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.damaged-{stamp}")
+    try:
+        shutil.copy2(path, backup)
+        for suffix in ("-wal",):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                shutil.copy2(side, backup.with_name(backup.name + suffix))
+    except OSError as exc:
+        raise StoreError(f"cannot keep a copy of {path} ({exc.strerror}); free some space, then try again") from exc
+
+    fresh = path.with_name(f".{path.name}.repair.tmp")
+    for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    recovered: dict[str, int] = {}
+    unreadable: list[str] = []
+    # Read from the copy (so the write-ahead log is replayed there, not into the damaged original).
+    source: sqlite3.Connection | None = sqlite3.connect(str(backup), isolation_level=None)
+    try:
+        assert source is not None
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        assert source is not None
+        source.close()
+        source = None
+        unreadable.append(f"the whole file ({exc})")
+    target = open_db(fresh)
+    try:
+        target.execute("BEGIN IMMEDIATE")
+        for table, key in TABLES:
+            if source is None:
+                break
+            try:
+                have = _columns(source, table)
+            except sqlite3.DatabaseError as exc:
+                unreadable.append(f"{table} ({exc})")
+                continue
+            if not have:
+                continue  # an older schema without this table
+            columns = [c for c in _columns(target, table) if c in have]
+            if key not in columns:
+                continue
+            n = 0
+            placeholders = ", ".join("?" * len(columns))
+            insert = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+            for row in _salvage(source, table, key, columns):
+                target.execute(insert, row)
+                n += 1
+            recovered[table] = n
+        target.execute("COMMIT")
+    except BaseException:
+        if target.in_transaction:
+            target.execute("ROLLBACK")
+        target.close()
+        fresh.unlink(missing_ok=True)
+        raise
+    finally:
+        if source is not None:
+            source.close()
+    target.close()
+    # The damaged file's own log and shared memory belong to it; the copy above keeps them.
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    os.replace(fresh, path)
+    return RepairResult(backup, recovered, unreadable)
