@@ -17,8 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from posture.errors import StoreError
+from posture.store.accumulators import merge_rows
 from posture.store.db import APPLICATION_ID, SCHEMA_VERSION, open_db
 from posture.store.lock import claim_history, holds, is_locked_elsewhere, release
+from posture.store.writer import RESCUE_INFIX, read_minute, write_minute_row
 
 # Tables in dependency order, with the key a scan walks (an indexed column, so a range query seeks
 # straight past a damaged page instead of reading through it).
@@ -174,6 +176,9 @@ def _repair(path: Path, now: datetime) -> RepairResult:
                 target.execute(insert, row)
                 n += 1
             recovered[table] = n
+        rescued = _merge_rescued(target, path)
+        if rescued:
+            recovered["unsaved files added back"] = len(rescued)
         target.execute("COMMIT")
     except BaseException:
         if target.in_transaction:
@@ -189,4 +194,48 @@ def _repair(path: Path, now: datetime) -> RepairResult:
     for suffix in ("-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     os.replace(fresh, path)
+    for done in rescued:
+        done.unlink(missing_ok=True)  # its rows are in the rebuilt file now
     return RepairResult(backup, recovered, unreadable)
+
+
+def rescued_files(history: Path) -> list[Path]:
+    """Files a companion closing on the damaged history saved its unsaved rows into."""
+    return sorted(history.parent.glob(f"{history.name}{RESCUE_INFIX}*.db"))
+
+
+def _merge_rescued(target: sqlite3.Connection, history: Path) -> list[Path]:
+    """Add the rows of each rescue file to `target` (inside the caller's transaction)."""
+    merged: list[Path] = []
+    for rescue in rescued_files(history):
+        try:
+            conn = sqlite3.connect(f"file:{rescue}?mode=ro", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            spans = conn.execute(
+                "SELECT start, duration, state, band, reasons, score_sum, score_n, samples FROM spans"
+            ).fetchall()
+            events = conn.execute("SELECT wall, kind, data FROM events").fetchall()
+            minutes = [m for (m,) in conn.execute("SELECT minute FROM minutes")]
+            rows = [(m, read_minute(conn, m)) for m in minutes]
+        except sqlite3.DatabaseError:
+            continue
+        finally:
+            conn.close()
+        # The rescue file holds the closing companion's rows in full, including any it had already
+        # saved into the damaged file before the damage: its spans replace ones with the same start,
+        # and its minutes replace a salvaged minute with no more samples (that was its own earlier part).
+        target.executemany("DELETE FROM spans WHERE start = ?", [(span[0],) for span in spans])
+        target.executemany(
+            "INSERT INTO spans (start, duration, state, band, reasons, score_sum, score_n, samples) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", spans)
+        target.executemany("INSERT INTO events (wall, kind, data) VALUES (?, ?, ?)", events)
+        for minute, row in rows:
+            if row is None:
+                continue
+            existing = read_minute(target, minute)
+            keep = row if existing is None or row.samples >= existing.samples else merge_rows(existing, row)
+            write_minute_row(target, minute, keep)
+        merged.append(rescue)
+    return merged

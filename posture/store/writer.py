@@ -29,6 +29,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from posture.clock import Clock, SystemClock
@@ -63,7 +64,7 @@ from posture.store.db import (
     open_db,
     prune,
 )
-from posture.store.lock import claim_history
+from posture.store.lock import claim_history, holds, release
 
 log = logging.getLogger("posture.store")
 
@@ -169,6 +170,10 @@ class HistoryWriter:
         self._next_identity_check = self._last_flush + IDENTITY_CHECK_S
         self._identity: tuple[int, int] | None = None
         self._conn: sqlite3.Connection | None = None
+        self._damaged = False
+        # A companion claims the lock for its whole life (it rebuilds writers); a lone writer
+        # (`analyze --record`, a test) holds it while open.
+        self._owns_lock = not holds(self.path)
         claim_history(self.path)
         try:
             self._open()
@@ -207,7 +212,7 @@ class HistoryWriter:
             if self._closed:
                 return
             self._acc.finish()
-            if not self._flush():
+            if not self._flush() and not (self._damaged and self._rescue()):
                 lost = self._pending_rows()
                 self._dropped_events += lost
                 log.warning("history: %d unsaved rows lost on close (%s)", lost, self.path)
@@ -215,6 +220,8 @@ class HistoryWriter:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._owns_lock:
+                release(self.path)
 
     def prune(self, older_than_days: float) -> PruneResult | None:
         """Apply the retention setting, counted from the real wall clock. None if nothing was pruned
@@ -339,6 +346,7 @@ class HistoryWriter:
         except StoreError as exc:
             # Damaged, or replaced by something that is not history: keep rows in memory, say so once.
             self._conn = None
+            self._damaged = True
             self._fail(str(exc))
             return False
         conn = self._conn
@@ -376,6 +384,7 @@ class HistoryWriter:
             if is_corruption(exc):
                 conn.close()
                 self._conn = None
+                self._damaged = True
                 self._fail(f"the file is damaged ({exc}); {DAMAGED_HINT}")
             else:
                 self._fail(_describe(exc))
@@ -387,6 +396,7 @@ class HistoryWriter:
         self._events.clear()
         self._overlaid = set(overlay)
         self._commits += 1
+        self._damaged = False
         if self._warned:
             log.info("history: saving to %s again (%d rows dropped so far)", self.path, self.stats().dropped_rows)
             self._warned = False
@@ -433,6 +443,27 @@ class HistoryWriter:
                  own.score_wsum, own.score_secs, json.dumps(own.reasons, sort_keys=True)),
             )
 
+    def _rescue(self) -> bool:
+        """Closing on a damaged file: save what is unsaved into a new file beside it, which
+        `posture history repair` adds back. True if that worked."""
+        damaged_path = self.path
+        rescue = rescue_path(damaged_path, self._wall_clock.wall())
+        try:
+            self._conn = open_db(rescue)
+        except StoreError:
+            return False
+        self.path = rescue
+        self._identity = _identity(rescue)
+        self._recording_id = None
+        self._acc.forget_file()
+        self._overlaid = set()
+        saved = self._flush()
+        self.path = damaged_path
+        if saved:
+            self._warn(f"history: {damaged_path} is damaged; what was not saved yet is in {rescue} — "
+                       "'posture history repair' rebuilds the file and adds it back")
+        return saved
+
     def _fail(self, reason: str) -> None:
         self._failures += 1
         self._next_retry = self._clock.monotonic() + self._retry_interval
@@ -442,6 +473,14 @@ class HistoryWriter:
                 f"history: cannot save to {self.path} ({reason}); keeping up to {self._max_pending} unsaved "
                 f"rows in memory and retrying every {self._retry_interval:g} s"
             )
+
+
+RESCUE_INFIX = ".unsaved-"
+
+
+def rescue_path(history: Path, now: float) -> Path:
+    stamp = datetime.fromtimestamp(now).strftime("%Y%m%d-%H%M%S")
+    return history.with_name(f"{history.name}{RESCUE_INFIX}{stamp}.db")
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
