@@ -242,10 +242,21 @@ def _half_created(conn: sqlite3.Connection) -> bool:
 def _identify(conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """The file's schema version, refusing files that are not ours or are from a newer release."""
     try:
-        version = schema_version(conn)
-        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        has_tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] > 0
-        ours = app_id == APPLICATION_ID or not has_tables or (app_id == 0 and version == 0 and _half_created(conn))
+        # One read transaction, so the answers come from one snapshot: read one by one, they could
+        # straddle another process's migration (version 0 from before it, tables from after it).
+        own_snapshot = not conn.in_transaction
+        if own_snapshot:
+            conn.execute("BEGIN")
+        try:
+            version = schema_version(conn)
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            has_tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] > 0
+            ours = app_id == APPLICATION_ID or not has_tables or (
+                app_id == 0 and version == 0 and _half_created(conn)
+            )
+        finally:
+            if own_snapshot:
+                _rollback(conn)
     except sqlite3.OperationalError as exc:
         if is_corruption(exc):
             raise damaged(path, exc) from exc
