@@ -90,7 +90,7 @@ def test_retention_deletes_exactly_what_is_older_than_the_window(tmp_path: Path)
     with sqlite3.connect(path) as conn:
         starts = [r[0] for r in conn.execute("SELECT start FROM spans ORDER BY start")]
         minutes = [r[0] for r in conn.execute("SELECT minute FROM minutes")]
-    assert starts == [pytest.approx(NOW - 7 * DAY + 120), pytest.approx(NOW - 300)]
+    assert starts == [pytest.approx(NOW - 7 * DAY + 600), pytest.approx(NOW - 60)]
     assert min(minutes) + 60 > NOW - 7 * DAY
 
 
