@@ -81,7 +81,8 @@ def test_retention_deletes_exactly_what_is_older_than_the_window(tmp_path: Path)
     path = tmp_path / "h.db"
     clock = FakeClock(wall_start=NOW)
     with HistoryWriter(path, clock, wall_clock=clock) as writer:
-        for offset in (7 * DAY + 120, 7 * DAY - 120):  # two minutes either side of the cutoff
+        # Ten minutes either side of the cutoff, and the person's last minute.
+        for offset in (7 * DAY + 600, 7 * DAY - 600, 60):
             for i in range(30):
                 writer.add_sample(sample(NOW - offset + i))
     writer = HistoryWriter(path, clock, wall_clock=clock)
