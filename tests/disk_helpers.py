@@ -56,11 +56,28 @@ def limited_python(code: str, max_file_bytes: int, timeout: float = 60.0) -> sub
         import resource  # noqa: F401
     except ImportError:  # pragma: no cover - Windows
         pytest.skip("RLIMIT_FSIZE needs the resource module (POSIX)")
-    prelude = (
-        "import resource, signal\n"
-        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({max_file_bytes}, {max_file_bytes}))\n"
-    )
+    prelude = "import resource, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    if max_file_bytes < NO_LIMIT:
+        prelude += f"resource.setrlimit(resource.RLIMIT_FSIZE, ({max_file_bytes}, {max_file_bytes}))\n"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=timeout,
                           env=env, cwd=REPO)
+
+
+NO_LIMIT = 2**62
+
+
+@contextmanager
+def small_disk_or_limit(tmp_path: Path, kb: int) -> Iterator[tuple[Path, int]]:
+    """(folder, file-size limit): a `kb` KiB tmpfs with no limit as root, else tmp_path with a
+    RLIMIT_FSIZE of `kb` KiB for the child (`limited_python`)."""
+    if can_mount():
+        mnt = tmp_path / f"disk{kb}k"
+        mnt.mkdir()
+        if _mount(mnt, kb):
+            try:
+                yield mnt, NO_LIMIT
+            finally:
+                subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+            return
+    yield tmp_path, kb * 1024
