@@ -7,7 +7,6 @@ fresh history file that replaces the damaged one. The copy stays, so nothing is 
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sqlite3
@@ -87,26 +86,57 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def _salvage(conn: sqlite3.Connection, table: str, key: str, columns: list[str]) -> Iterator[tuple[object, ...]]:
-    """Rows of `table` in key order, stepping over ranges SQLite cannot read.
+def _readable_from(conn: sqlite3.Connection, table: str, key: str, lower: int) -> bool:
+    try:
+        conn.execute(f"SELECT {key} FROM {table} WHERE {key} >= ? ORDER BY {key} LIMIT 1", (lower,)).fetchall()
+    except sqlite3.DatabaseError:
+        return False
+    return True
 
-    After an error the scan resumes just past the last good key, seeking further each time (1, 2, 4…)
-    until a range is readable again; a seek goes straight to its key, so it jumps over a bad page.
+
+def _next_readable(conn: sqlite3.Connection, table: str, key: str, bad: int) -> int | None:
+    """The smallest key above `bad` from which the table reads again (None: nothing further reads).
+
+    Keys just past a damaged page seek into that page and fail; keys beyond it read. Probe 1, 2, 4…
+    ahead until one reads, then bisect back to the first that does, so at most the damaged page's
+    own rows are lost.
     """
+    step = 1
+    while not _readable_from(conn, table, key, bad + step):
+        step *= 2
+        if bad + step > 2**62:
+            return None
+    lo, hi = bad + step // 2, bad + step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _readable_from(conn, table, key, mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _salvage(conn: sqlite3.Connection, table: str, key: str, columns: list[str]) -> Iterator[tuple[object, ...]]:
+    """Rows of `table` in key order (our keys are integers), stepping over pages SQLite cannot read."""
     cols = ", ".join(columns)
     key_index = columns.index(key)
-    lower = -math.inf
-    step = 1.0
-    while lower < 2.0**62:
+    lower: int | None = None
+    last_good: int | None = None
+    while True:
+        where, params = (f"WHERE {key} >= ?", (lower,)) if lower is not None else ("", ())
         try:
-            for row in conn.execute(f"SELECT {cols} FROM {table} WHERE {key} >= ? ORDER BY {key}", (lower,)):
+            for row in conn.execute(f"SELECT {cols} FROM {table} {where} ORDER BY {key}", params):
                 yield row
-                lower = float(row[key_index])  # type: ignore[arg-type]
-                step = 1.0
+                last_good = int(row[key_index])  # type: ignore[call-overload]
             return
         except sqlite3.DatabaseError:
-            lower = (lower if math.isfinite(lower) else 0.0) + step
-            step *= 2
+            # Rows of the last good key are all read only if the failure came after them; a repeat
+            # (minute_reasons) is ignored by the caller's INSERT OR IGNORE.
+            start = last_good if last_good is not None else -(2**62)
+            found = _next_readable(conn, table, key, start if lower is None or start >= lower else lower)
+            if found is None:
+                return
+            lower = found
 
 
 def repair_history(path: Path, now: datetime | None = None) -> RepairResult:
