@@ -147,7 +147,7 @@ def _open_when_released(path: str, barrier: multiprocessing.synchronize.Barrier,
     try:
         open_db(path).close()
         results.put("ok")
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the test with it
+    except Exception as exc:  # reported to the parent, which fails the test with it
         results.put(f"{type(exc).__name__}: {exc}")
 
 
