@@ -66,8 +66,10 @@ class ProfileStore:
             # ("Laptop" vs "laptop", "Desk." vs "desk") would silently replace someone else's baseline.
             try:
                 stored = self._read(existing).name
-            except ConfigError as exc:
-                raise ConfigError(f"{exc}; it was not overwritten") from exc
+            except ConfigError:
+                # Recalibrating over an unreadable profile: keep the damaged file beside the new one.
+                os.replace(existing, existing.with_suffix(f".corrupt-{int(time.time())}"))
+                stored = name
             if stored != name:
                 raise ConfigError(
                     f"a profile named {stored!r} already exists, and names that differ only in case or "

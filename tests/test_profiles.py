@@ -68,3 +68,14 @@ def test_calibrating_from_a_recording_names_an_inactive_profile() -> None:
     assert calibration_target("frames/upright/", None, True) == ("clip upright", False)
     assert calibration_target("clips/desk.mp4", "desk", True) == ("desk", True)
     ProfileStore.check_name(calibration_target("x" * 80 + ".mp4", None, True)[0])
+
+
+def test_recalibrating_over_a_corrupt_profile_keeps_the_damaged_file() -> None:
+    store = ProfileStore()
+    store.save("desk", baseline(0.6))
+    (store.root / "desk.json").write_text("{not json")
+    store.save("desk", baseline(0.7))
+    assert store.load("desk").baseline.stats["head_height"].median == 0.7
+    kept = list(store.root.glob("desk.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_text() == "{not json"
+    assert store.names() == ["desk"]
