@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -86,7 +84,11 @@ def damage(path: Path, table: str, which: str = "middle") -> None:
             pytest.skip("this SQLite has no dbstat table to find a table's pages")
         size = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.close()
-    chosen = pages if which == "all" else [pages[len(pages) // 2]]
+    if which == "root":
+        with sqlite3.connect(path) as conn:
+            pages = [conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]]
+        conn.close()
+    chosen = pages if which in ("all", "root") else [pages[len(pages) // 2]]
     with open(path, "r+b") as fh:
         for page in chosen:
             fh.seek((page - 1) * size)
@@ -150,28 +152,42 @@ def test_repair_keeps_the_damaged_copy_and_recovers_what_can_be_read(
 
 
 @pytest.mark.skipif(not CLIP.exists(), reason="sample clips missing (run 'make samples')")
-def test_run_on_a_damaged_file_keeps_its_samples_for_repair(tmp_path: Path) -> None:
-    """The companion neither crashes nor loses what it saw: unsaved rows go beside the file at exit."""
+def test_run_and_dashboard_on_a_damaged_file_stop_with_the_way_out(
+    damaged_history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = damaged_history.read_bytes()
+    assert main(["run", "--headless", "--source", str(CLIP), "--db", str(damaged_history), "--quiet"]) == 2
+    err = one_line_error(capsys)
+    assert "is damaged" in err and "posture history repair" in err
+    assert main(["dashboard", "--db", str(damaged_history), "--screenshot", str(damaged_history.parent / "d.png")]) == 2
+    assert "posture history repair" in one_line_error(capsys)
+    assert damaged_history.read_bytes() == before and rescued_files(damaged_history) == []
+
+
+def test_a_file_damaged_under_the_writer_keeps_its_samples_for_repair(tmp_path: Path) -> None:
+    """The writer neither crashes nor loses what it saw: unsaved rows go beside the file when it stops.
+
+    (The writer is built directly here: the commands check the file first and would stop at once.)
+    """
     path = tmp_path / "history.db"
     clock = FakeClock(wall_start=T0)
     with HistoryWriter(path, clock) as writer:
         feed(writer, clock, 0, 3000)
-    damage(path, "minutes", which="all")
-    run = subprocess.run(
-        [sys.executable, "-m", "posture", "run", "--headless", "--source", str(CLIP), "--db", str(path),
-         "--start-time", "2026-11-21T10:00", "--duration", "20", "--quiet"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO,
-    )
-    assert run.returncode == 0, run.stderr
-    assert "Traceback" not in run.stderr
-    assert "damaged" in run.stderr and "posture history repair" in run.stderr
+    # A bad sector where the next save must read: the root page of the per-minute table.
+    damage(path, "minutes", which="root")
+    warnings: list[str] = []
+    writer = HistoryWriter(path, clock, on_warning=warnings.append)
+    feed(writer, clock, 3030, 3600)
+    assert not writer.stats().healthy
+    writer.close()
+    assert any("posture history repair" in w for w in warnings)
     rescued = rescued_files(path)
     assert len(rescued) == 1
-    saw = samples_from(rescued[0])
-    assert saw >= 20
+    assert samples_from(rescued[0], T0 + 3030) == 570
     assert main(["history", "repair", "--db", str(path)]) == 0
     assert rescued_files(path) == []
-    replay_start = 1_795_255_200.0 - 7200  # 2026-11-21T10:00 local, with slack for the time zone
-    assert samples_from(path, replay_start) == saw
+    assert samples_from(path, T0 + 3030) == 570
+    first = (int(T0 + 3090) // 60 + 1) * 60
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM minutes WHERE minute >= ?", (replay_start,)).fetchone()[0] > 0
+        seconds = conn.execute("SELECT sum(good + poor) FROM minutes WHERE minute >= ?", (first,)).fetchone()[0]
+    assert seconds == pytest.approx(T0 + 3600 - first)

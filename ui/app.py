@@ -566,7 +566,7 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
     """From the `run` arguments to a ready (not yet started) companion."""
     from posture.environment import Environment
     from posture.headless import resolve_baseline
-    from posture.store.lock import claim_history
+    from posture.store import claim_for_writing
     from posture.store.replays import run_history_path
 
     spec = SourceSpec.parse(args.source, settings, loop=getattr(args, "loop", False),
@@ -589,7 +589,7 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
     target = None if getattr(args, "no_history", False) else run_history_path(db, replay=spec.camera is None)
     history = target is not None
     if target is not None:
-        claim_history(target)  # one companion per history: a second one stops here, before the camera
+        claim_for_writing(target)  # one companion per (readable) history: else stop here, before the camera
     # Screen-lock and running-app checks matter for a real camera; a replay is not paused by them.
     environment = Environment() if spec.camera is not None else None
 

@@ -14,12 +14,25 @@ from posture.store.queries import open_reader
 from posture.store.writer import HistoryWriter, Recording, WriterStats
 
 
+def claim_for_writing(path: Path) -> None:
+    """What a command does before it starts writing `path`: become its one writer (or stop with the
+    pid of the one that is), and stop with the one-line "damaged" error if SQLite cannot read it."""
+    from posture.store.lock import claim_history
+    from posture.store.repair import ensure_readable
+
+    claim_history(path)
+    ensure_readable(path)
+
+
 def open_writer(db: str | Path | None = None, clock: Clock | None = None, **options: Any) -> HistoryWriter:
     """A `HistoryWriter` on `--db` (or the default file), committing by `clock` (the system clock).
 
-    `options` go to `HistoryWriter` (pulse, commit_interval, on_warning, ...).
+    For the commands: the file is claimed and checked first (`claim_for_writing`). `options` go to
+    `HistoryWriter` (pulse, commit_interval, on_warning, ...).
     """
-    return HistoryWriter(resolve_db_path(db), clock or SystemClock(), **options)
+    path = resolve_db_path(db)
+    claim_for_writing(path)
+    return HistoryWriter(path, clock or SystemClock(), **options)
 
 
 __all__ = [
@@ -29,6 +42,7 @@ __all__ = [
     "PruneResult",
     "Recording",
     "WriterStats",
+    "claim_for_writing",
     "default_db_path",
     "open_db",
     "open_reader",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from posture.errors import StoreError
 from posture.store.accumulators import merge_rows
-from posture.store.db import APPLICATION_ID, SCHEMA_VERSION, open_db
+from posture.store.db import APPLICATION_ID, SCHEMA_VERSION, damaged, is_corruption, open_db
 from posture.store.lock import claim_history, holds, is_locked_elsewhere, release
 from posture.store.writer import RESCUE_INFIX, read_minute, write_minute_row
 
@@ -80,6 +80,30 @@ def check_history(path: Path) -> CheckResult:
         return CheckResult(not problems, problems, f"schema {version}; {summary}")
     finally:
         conn.close()
+
+
+def ensure_readable(path: Path) -> None:
+    """Raise the one-line "damaged" error now, before a command starts work it could not save or show.
+
+    A missing file is fine (it will be created). `quick_check` reads every page once: a few tens of
+    milliseconds for months of history.
+    """
+    if not path.is_file():
+        return
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # cannot even open it: the opener that follows reports why
+    try:
+        first = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        if is_corruption(exc):
+            raise damaged(path, exc) from exc
+        return
+    finally:
+        conn.close()
+    if first != "ok":
+        raise damaged(path, RuntimeError(first))
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
