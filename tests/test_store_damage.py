@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,24 @@ def test_a_file_damaged_under_the_writer_keeps_its_samples_for_repair(tmp_path: 
     with sqlite3.connect(path) as conn:
         seconds = conn.execute("SELECT sum(good + poor) FROM minutes WHERE minute >= ?", (first,)).fetchone()[0]
     assert seconds == pytest.approx(T0 + 3600 - first)
+
+
+def test_a_deleted_data_folder_is_recreated_with_its_lock(tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "data" / "history.db"
+    clock = FakeClock(wall_start=T0)
+    warnings: list[str] = []
+    writer = HistoryWriter(path, clock, on_warning=warnings.append)
+    feed(writer, clock, 0, 30)
+    writer.flush()
+    shutil.rmtree(tmp_path / "data")
+    feed(writer, clock, 30, 120)
+    assert (tmp_path / "data" / "history.db.lock").exists()
+    held = subprocess.run(
+        [sys.executable, "-c", "import sys; from posture.store.lock import is_locked_elsewhere; "
+         "from pathlib import Path; print(is_locked_elsewhere(Path(sys.argv[1])))", str(path)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, timeout=60)
+    assert held.stdout.strip() == f"pid {os.getpid()}"
+    writer.close()
+    assert len(warnings) == 1 and samples_from(path, T0 + 30) == 90

@@ -64,7 +64,7 @@ from posture.store.db import (
     open_db,
     prune,
 )
-from posture.store.lock import claim_history, holds, release
+from posture.store.lock import claim_history, holds, lock_path, release
 
 log = logging.getLogger("posture.store")
 
@@ -311,6 +311,11 @@ class HistoryWriter:
         self._identity = None
         self._recording_id = None
         self._acc.forget_file()
+        if not lock_path(self.path).exists():
+            # The whole folder went: take the lock again on a new lock file, so a second companion
+            # started now still finds this one.
+            release(self.path)
+            claim_history(self.path)
         self._recreated += 1
         if self._recreated == 1:
             self._warn(
