@@ -160,8 +160,6 @@ def write_csv(path: Path, result: AnalysisResult) -> None:
                         _fmt(j["score"]), _fmt(j["raw_score"]), s.raw_state or "", s.state, ";".join(s.reasons)])
 
 
-
-
 def _fmt(v: float | None) -> str:
     return "" if v is None else f"{v:g}"
 

@@ -53,8 +53,6 @@ def parse_date(text: str) -> date:
     return day
 
 
-
-
 @contextmanager
 def reading(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection whose SQLite errors become the promised one-line errors."""
