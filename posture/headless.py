@@ -132,7 +132,8 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
 def summarize(monitor: Monitor, reporter: ConsoleReporter) -> None:
     st = monitor.status
     print(f"stopped: {st.samples} samples ({st.pose_runs} pose runs, {st.presence_checks} presence checks), "
-          f"{reporter.nudges} nudges, {reporter.suggestions} break suggestions")
+          f"{reporter.nudges} nudge{'s' * (reporter.nudges != 1)}, {reporter.suggestions} break suggestion"
+          f"{'s' * (reporter.suggestions != 1)}")
 
 
 def check_args(args: argparse.Namespace) -> None:

@@ -31,6 +31,7 @@ from posture.baseline import Baseline
 from posture.clock import Clock, FakeClock, SystemClock, local_datetime
 from posture.coach.routines import Routine, format_duration, load_catalogue
 from posture.coach.safety import SafetyProfile, default_safety_path, filter_catalogue, load_safety_profile
+from posture.coach.safety import needs_screen as screened
 from posture.companion import SourceSpec, build_monitor
 from posture.errors import ConfigError, UserError
 from posture.monitor import Monitor
@@ -337,7 +338,7 @@ class CompanionApp(QObject):
             full = load_catalogue().get(rid)
         except ConfigError:
             full = None
-        needs_screen = not asked and full is not None and full.has_acupressure
+        needs_screen = not asked and full is not None and screened(full)  # acupressure or neck movement
 
         def refilter(p: SafetyProfile) -> Routine | None:
             return filter_catalogue(load_catalogue(), p).get(rid)

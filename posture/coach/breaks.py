@@ -45,6 +45,7 @@ from typing import Any
 from posture.clock import Clock, local_datetime
 from posture.coach.routines import Catalogue, Routine
 from posture.coach.safety import SafetyProfile, filter_catalogue
+from posture.coach.safety import needs_screen as screened
 from posture.quiet import QuietHours
 from posture.samples import Event, PostureSample
 
@@ -127,7 +128,7 @@ class BreakSuggestion:
     focus: str  # "forward", "sideways" or "general"
     text: str  # one or two friendly sentences for the notification
     escalated: bool
-    needs_safety_screen: bool  # the full routine has acupressure the safety answers would unlock
+    needs_safety_screen: bool  # the full routine has steps the safety answers would unlock
     wall: float  # when it was (last) offered
 
     def to_json(self) -> dict[str, Any]:
@@ -507,11 +508,12 @@ class BreakScheduler:
         if routine is None:
             return None
         full = self._base_catalogue.get(routine.id)
-        needs_screen = self._profile is None and full is not None and full.has_acupressure
+        needs_screen = self._profile is None and full is not None and screened(full)
+        shown = full if needs_screen and full is not None else routine  # what runs once the questions are answered
         return BreakSuggestion(
             kind=routine.kind if routine.kind in (MICRO, NECK_CARE) else kind,
-            routine_id=routine.id, title=routine.title, seconds=routine.seconds, reason=reason, focus=focus,
-            text=self._text(routine, reason, focus), escalated=escalated, needs_safety_screen=needs_screen,
+            routine_id=routine.id, title=shown.title, seconds=shown.seconds, reason=reason, focus=focus,
+            text=self._text(shown, reason, focus), escalated=escalated, needs_safety_screen=needs_screen,
             wall=self._clock.wall())
 
     def _text(self, routine: Routine, reason: str, focus: str) -> str:
