@@ -179,6 +179,10 @@ class HistoryWriter:
             self._open()
         except HistoryUnavailable as exc:
             self._fail(str(exc))
+        except BaseException:
+            if self._owns_lock:
+                release(self.path)
+            raise
 
     # ------------------------------------------------------------------ public API
 
@@ -206,7 +210,7 @@ class HistoryWriter:
     def close(self) -> None:
         """Settle the newest sample, save what can be saved and release the file. Idempotent.
 
-        The history lock stays held: it belongs to the process, not to one writer.
+        The history lock is let go only if this writer took it (a companion keeps it while it runs).
         """
         with self._lock:
             if self._closed:
@@ -235,7 +239,7 @@ class HistoryWriter:
             except PruneRefused as exc:
                 self._warn(f"history: {exc}")
                 return None
-            except sqlite3.OperationalError as exc:
+            except sqlite3.DatabaseError as exc:
                 self._fail(_describe(exc))
                 return None
 
