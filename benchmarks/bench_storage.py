@@ -35,7 +35,8 @@ CALIBRATION = (0.0, 8.0)
 
 
 def file_bytes(db: Path) -> int:
-    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    # The database and its WAL / shared-memory files; not the one-writer lock file (a pid, not history).
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if not p.name.endswith(".lock"))
 
 
 def run(hours: float, mode: str, clip: Path) -> dict[str, Any]:
