@@ -12,7 +12,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from posture.baseline import Baseline
 from posture.errors import ConfigError
@@ -160,7 +159,7 @@ class ProfileStore:
         return self.load(name) if name else None
 
 
-def parse_profile(doc: Any, where: str) -> Profile:
+def parse_profile(doc: object, where: str) -> Profile:
     try:
         if not isinstance(doc, dict):
             raise ValueError("expected a JSON object")

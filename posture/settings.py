@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
 
 from platformdirs import user_config_dir
 
 from posture.coach.nudges import NudgeSettings
 from posture.inputs import special_file
-from posture.jsonvalues import finite_number
+from posture.jsonvalues import JsonObject, finite_number
 from posture.quiet import QuietHours
 
 APP = "posture-companion"
@@ -70,16 +69,20 @@ class Settings:
     def rates(self) -> tuple[float, float]:
         return SAMPLING_MODES[self.sampling_mode]
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+    def to_json(self) -> JsonObject:
+        data: JsonObject = asdict(self)
         data["pause_apps"] = list(self.pause_apps)
         return data
 
 
-def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]:
-    def check(v: Any) -> Any:
+Validator = Callable[[object], object]
+
+
+def _number(lo: float, hi: float, integer: bool = False) -> Validator:
+    def check(v: object) -> object:
         if not finite_number(v):
             raise ValueError(f"expected a number between {lo:g} and {hi:g}")
+        assert isinstance(v, int | float)
         if integer and int(v) != v:
             raise ValueError("expected a whole number")
         if not lo <= v <= hi:
@@ -89,8 +92,8 @@ def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]
     return check
 
 
-def _choice(*options: str) -> Callable[[Any], Any]:
-    def check(v: Any) -> Any:
+def _choice(*options: str) -> Validator:
+    def check(v: object) -> object:
         if v not in options:
             raise ValueError(f"must be one of {', '.join(options)}")
         return v
@@ -98,31 +101,32 @@ def _choice(*options: str) -> Callable[[Any], Any]:
     return check
 
 
-def _boolean(v: Any) -> Any:
+def _boolean(v: object) -> object:
     if not isinstance(v, bool):
         raise ValueError("expected true or false")
     return v
 
 
-def _text(v: Any) -> Any:
+def _text(v: object) -> object:
     if not isinstance(v, str):
         raise ValueError("expected a string")
     return v
 
 
-def _quiet(v: Any) -> Any:
-    _text(v)
+def _quiet(v: object) -> object:
+    if not isinstance(v, str):
+        raise ValueError("expected a string")
     QuietHours.parse(v)
     return v
 
 
-def _apps(v: Any) -> Any:
+def _apps(v: object) -> object:
     if not isinstance(v, list) or not all(isinstance(a, str) and a.strip() for a in v):
         raise ValueError("expected a list of program names")
     return tuple(a.strip() for a in v)
 
 
-VALIDATORS: dict[str, Callable[[Any], Any]] = {
+VALIDATORS: dict[str, Validator] = {
     "sensitivity": _choice("low", "medium", "high"),
     "onset_delay_s": _number(0, 600),
     "cooldown_s": _number(30, 7200),
@@ -157,11 +161,11 @@ MAX_SETTINGS_BYTES = 256 * 1024
 MAX_UNKNOWN_LISTED = 5
 
 
-def parse_settings(data: Any, source: str = "settings") -> LoadResult:
+def parse_settings(data: object, source: str = "settings") -> LoadResult:
     if not isinstance(data, dict):
         return LoadResult(Settings(), [f"{source}: expected a JSON object; using defaults"])
     problems: list[str] = []
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     unknown = [key for key in data if key not in VALIDATORS]
     for key in unknown[:MAX_UNKNOWN_LISTED]:
         problems.append(f"{source}: unknown key {_short(key)} ignored")
@@ -176,10 +180,15 @@ def parse_settings(data: Any, source: str = "settings") -> LoadResult:
         except ValueError as exc:
             default = getattr(Settings(), key)
             problems.append(f"{source}: '{key}' = {_short(raw)} {exc}; using the default {default!r}")
-    return LoadResult(replace(Settings(), **values), problems)
+    return LoadResult(settings_with(Settings(), values), problems)
 
 
-def _short(value: Any) -> str:
+def settings_with(base: Settings, values: Mapping[str, object]) -> Settings:
+    """`base` with validated values (each passed its key's VALIDATORS check, which fixes its type)."""
+    return replace(base, **values)  # type: ignore[arg-type]  # types are checked per key at run time
+
+
+def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

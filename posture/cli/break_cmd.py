@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from posture.args import Subparsers
 from posture.clock import Clock, SystemClock
 from posture.coach.routines import Catalogue, Routine, format_duration, load_catalogue
 from posture.coach.runner import (
@@ -59,7 +60,7 @@ PLAIN_COUNTDOWN_EVERY_S = 10  # without a terminal, print the time left this oft
 WIDTH = 78
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "break",
         help="take a guided neck-care break in the terminal",

@@ -1,52 +1,13 @@
-"""Argument helpers shared by the sub-commands."""
+"""Helpers of the core sub-commands: a progress bar; the argument parsers are re-exported from `posture.args`."""
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
-from datetime import datetime
 
+from posture.args import parse_span, parse_start_time, positive_float
 from posture.errors import UserError
 
-
-def parse_span(text: str) -> tuple[float, float]:
-    """'0:8' → (0.0, 8.0) seconds."""
-    try:
-        a, b = text.split(":")
-        start, end = float(a), float(b)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START:END in seconds, e.g. 0:8, got {text!r}") from None
-    if not (math.isfinite(start) and math.isfinite(end)):
-        raise argparse.ArgumentTypeError(f"span {text!r} needs two finite numbers of seconds, e.g. 0:8")
-    if start < 0 or end <= start:
-        raise argparse.ArgumentTypeError(f"span {text!r} must have 0 <= START < END")
-    return start, end
-
-
-def parse_start_time(text: str) -> float:
-    """An ISO date-time ('2026-11-20T09:00') or 'now' → epoch seconds."""
-    if text == "now":
-        return datetime.now().timestamp()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO date-time like 2026-11-20T09:00, got {text!r}") from None
-    # History is read back as local dates; keep a recording (and a long replay after it) well inside
-    # the years the platform's date functions represent.
-    if not 1971 <= moment.year <= 9000:
-        raise argparse.ArgumentTypeError(f"--start-time {text} is outside the years 1971 to 9000")
-    return moment.timestamp()
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
-    return v
+__all__ = ["Progress", "fail", "parse_span", "parse_start_time", "positive_float"]
 
 
 class Progress:

@@ -8,14 +8,15 @@ import csv
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from posture import __version__
+from posture.args import add_db_option, parse_date
 from posture.errors import StoreError, UserError
+from posture.jsonvalues import JsonObject, JsonValue
 from posture.outputs import (
     EXPORT_EVENTS_CSV,
     EXPORT_JSON,
@@ -35,24 +36,6 @@ EXPORT_FORMAT = "posture-companion-history"
 EXPORT_VERSION = 1
 
 
-# Reports reach 60 days back (a month and the one before it) and one day forward: keep every date
-# they touch inside what the platform's clock functions can represent.
-FIRST_DAY = date(1971, 1, 1)
-LAST_DAY = date(9998, 12, 31)
-
-
-def parse_date(text: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-23, got {text!r}") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise argparse.ArgumentTypeError(
-            f"{text} is outside the dates history can cover ({FIRST_DAY} to {LAST_DAY})"
-        )
-    return day
-
-
 @contextmanager
 def reading(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection whose SQLite errors become the promised one-line errors."""
@@ -65,12 +48,6 @@ def reading(path: Path) -> Iterator[sqlite3.Connection]:
         raise StoreError(f"cannot read {path} ({exc}); try again, or check the file's permissions") from exc
     finally:
         conn.close()
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", metavar="PATH", default=None, help="history file to use (default: the app's data folder)"
-    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -192,7 +169,7 @@ def run_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_document(conn: sqlite3.Connection) -> dict[str, Any]:
+def export_document(conn: sqlite3.Connection) -> JsonObject:
     keys = reason_keys_in(conn, REASONS)
     return {
         "format": EXPORT_FORMAT,
@@ -226,7 +203,7 @@ def export_csv(conn: sqlite3.Connection, folder: Path) -> list[Path]:
     keys = reason_keys_in(conn, REASONS)
     span_cols = ["start", "start_local", "duration_s", "state", "score_band", "mean_score", "reasons"]
     span_cols.append("samples")
-    spans = ({**s, "reasons": " ".join(s["reasons"])} for s in iter_spans(conn))
+    spans = ({**s, "reasons": _words(s["reasons"])} for s in iter_spans(conn))
     minute_cols = [
         "minute",
         "minute_local",
@@ -246,14 +223,18 @@ def export_csv(conn: sqlite3.Connection, folder: Path) -> list[Path]:
     ]
 
 
-def _flatten_minute(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+def _words(value: JsonValue) -> str:
+    return " ".join(str(v) for v in value) if isinstance(value, list | tuple) else ""
+
+
+def _flatten_minute(row: JsonObject, keys: list[str]) -> JsonObject:
     reasons = row.pop("reasons_s")
     for key in keys:
-        row[f"reason_{key}_s"] = reasons.get(key, 0.0)
+        row[f"reason_{key}_s"] = reasons.get(key, 0.0) if isinstance(reasons, Mapping) else 0.0
     return row
 
 
-def _write_csv(target: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> Path:
+def _write_csv(target: Path, columns: list[str], rows: Iterable[JsonObject]) -> Path:
     with atomic_output(target, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()

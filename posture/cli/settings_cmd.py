@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
-from typing import Any
 
+from posture.args import Subparsers
 from posture.errors import ConfigError
-from posture.settings import VALIDATORS, load_settings, save_settings, settings_path
+from posture.settings import VALIDATORS, load_settings, save_settings, settings_path, settings_with
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("settings", help="show or change settings (sensitivity, onset delay, quiet hours, …)")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("show", help="print the settings in force and any problems in the file")
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             value = VALIDATORS[args.key](raw)
         except ValueError as exc:
             raise ConfigError(f"'{args.key}' = {raw!r} {exc}") from None
-        save_settings(replace(loaded.settings, **{args.key: value}), path)
+        save_settings(settings_with(loaded.settings, {args.key: value}), path)
         print(f"{args.key} = {value!r} (saved to {path})")
         return 0
     for problem in loaded.problems:

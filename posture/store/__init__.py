@@ -5,13 +5,12 @@ and events. `HistoryWriter` appends; `posture.store.queries` reads; `open_db` ch
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from posture.clock import Clock, SystemClock
 from posture.store.db import SCHEMA_VERSION, HistoryUnavailable, PruneResult, open_db, prune
 from posture.store.paths import default_db_path, resolve_db_path
 from posture.store.queries import open_reader
-from posture.store.writer import HistoryWriter, Recording, WriterStats
+from posture.store.writer import HistoryWriter, Recording, WarnCallback, WriterStats
 
 
 def claim_for_writing(path: Path) -> None:
@@ -24,15 +23,22 @@ def claim_for_writing(path: Path) -> None:
     ensure_readable(path)
 
 
-def open_writer(db: str | Path | None = None, clock: Clock | None = None, **options: Any) -> HistoryWriter:
+def open_writer(
+    db: str | Path | None = None,
+    clock: Clock | None = None,
+    *,
+    on_warning: WarnCallback | None = None,
+    recording: Recording | None = None,
+    horizon: bool = False,
+) -> HistoryWriter:
     """A `HistoryWriter` on `--db` (or the default file), committing by `clock` (the system clock).
 
-    For the commands: the file is claimed and checked first (`claim_for_writing`). `options` go to
-    `HistoryWriter` (pulse, commit_interval, on_warning, ...).
+    For the commands: the file is claimed and checked first (`claim_for_writing`). See `HistoryWriter`
+    for `recording` (replace an earlier copy of the same clip at the same start) and `horizon`.
     """
     path = resolve_db_path(db)
     claim_for_writing(path)
-    return HistoryWriter(path, clock or SystemClock(), **options)
+    return HistoryWriter(path, clock or SystemClock(), on_warning=on_warning, recording=recording, horizon=horizon)
 
 
 __all__ = [
