@@ -56,3 +56,26 @@ def test_subtracting_a_share_undoes_adding_it() -> None:
     back = subtract_rows(merge_rows(base, share), share)
     assert (back.samples, back.seconds, back.reasons, back.score_wsum, back.score_secs) == (
         base.samples, base.seconds, {}, base.score_wsum, base.score_secs)
+
+
+def test_the_sqlite_sink_is_the_sessions_history_sink(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The Session is typed against `posture.ports.HistorySink`; the store's writer is what it gets."""
+    import inspect
+    import sqlite3
+
+    from posture.clock import FakeClock
+    from posture.events import NudgeShown
+    from posture.ports import HistorySink
+    from posture.store.writer import HistoryWriter
+
+    for name in ("add_sample", "add_event", "flush"):
+        wanted = inspect.signature(getattr(HistorySink, name))
+        assert list(inspect.signature(getattr(HistoryWriter, name)).parameters) == list(wanted.parameters)
+    path = tmp_path / "h.db"
+    with HistoryWriter(path, FakeClock()) as sink:
+        sink.add_sample(sample(T0))
+        sink.add_event(NudgeShown(t=0.0, wall=T0, level=1, reasons=("head_forward",), text="Sit back a little"))
+        assert sink.flush()
+    with sqlite3.connect(path) as conn:
+        kind, data = conn.execute("SELECT kind, data FROM events").fetchone()
+    assert kind == "nudge" and '"text":"Sit back a little"' in data
