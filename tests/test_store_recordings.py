@@ -15,9 +15,11 @@ from calibration.profiles import ProfileStore
 from posture.baseline import Baseline, MetricStat
 from posture.cli import main
 from posture.clock import FakeClock
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.store.paths import default_db_path
 from posture.store.writer import HistoryWriter, Recording, RunsAhead
+
+from conftest import StoredEvent as Event
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP = REPO / "sample_videos" / "forward_head.mp4"

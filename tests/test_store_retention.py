@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from posture.clock import FakeClock
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.store.writer import HistoryWriter
+
+from conftest import StoredEvent as Event
 
 REPO = Path(__file__).resolve().parents[1]
 CLIP = REPO / "sample_videos" / "forward_head.mp4"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from posture.errors import StoreError
 from posture.store.accumulators import merge_rows
-from posture.store.db import APPLICATION_ID, SCHEMA_VERSION, damaged, is_corruption, open_db
+from posture.store.db import APPLICATION_ID, SCHEMA_VERSION, SQLITE_MAGIC, damaged, is_corruption, open_db
 from posture.store.lock import claim_history, holds, is_locked_elsewhere, release
 from posture.store.writer import RESCUE_INFIX, read_minute, write_minute_row
 
@@ -90,6 +90,13 @@ def ensure_readable(path: Path) -> None:
     """
     if not path.is_file():
         return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError:
+        return  # the opener that follows says why it cannot be read
+    if head != SQLITE_MAGIC:
+        return  # not SQLite at all (or empty): the opener refuses it as not a history file
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
