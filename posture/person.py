@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.landmarks import Landmark, P, Pose
-from posture.pose import FaceBox, FaceDetector, PoseBackend, check_frame
+from posture.pose import FaceBox, FaceSource, PoseBackend, check_frame
 from posture.preprocess import FrameQuality
 
 # A real seated user's shoulders span roughly a tenth of the frame width or more; false hits on
@@ -154,10 +154,16 @@ def _user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | None:
     return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
 
 
+def _base(backend: object) -> object:
+    while hasattr(backend, "inner"):
+        backend = backend.inner
+    return backend
+
+
 class PersonFinder:
     """Presence check + user selection + pose, one call per analysed frame."""
 
-    def __init__(self, pose: PoseBackend, crop_pose: PoseBackend | None = None, faces: FaceDetector | None = None,
+    def __init__(self, pose: PoseBackend, crop_pose: PoseBackend | None = None, faces: FaceSource | None = None,
                  prepare: Callable[[np.ndarray], np.ndarray] | None = None):
         self._pose = pose
         self._crop_pose = crop_pose
@@ -241,32 +247,34 @@ class PersonFinder:
     def close(self) -> None:
         closed: list[object] = []
         for backend in (self._pose, self._crop_pose, self._faces):
-            if backend is not None and not any(backend is c for c in closed):
+            # Wrappers (posture.preprocess) close what they wrap: one model serving as pose and face
+            # source must be closed once, whichever wrapper reaches it first.
+            if backend is not None and not any(_base(backend) is _base(c) for c in closed):
                 backend.close()
                 closed.append(backend)
 
 
 def default_finder(model_path: str | None = None, follow_user: bool = True, symmetric: bool = True,
                    memory: dict[bytes, Pose | None] | None = None) -> PersonFinder:
-    """The production finder: bundled MediaPipe models, or a user-supplied `.task` pose model.
+    """The production finder: this install's pose backend with its bundled models (posture/pose.py), or
+    a user-supplied `.task` pose model.
+
+    No tracking: our samples are seconds apart, and a region of interest carried over from the last
+    sample gave worse landmarks on real footage than a fresh detection (balanced accuracy 0.77 vs 0.86).
 
     `symmetric`: look at each frame and its mirror image and average the two (see posture.preprocess), so a
     mirrored webcam gives the same judgement. `memory`: remember every look by picture content, for
     evaluations that replay the same frames (never for a live camera, whose frames never repeat).
     """
-    from posture.pose import MediaPipePose, TasksPose
+    from posture.pose import make_backends
     from posture.preprocess import CachedPose, MirrorSymmetricPose, prepare_frame
 
-    # No tracking: our samples are seconds apart, and a region of interest carried over from the last
-    # sample gave worse landmarks on real footage than a fresh detection (balanced accuracy 0.77 vs 0.86).
-    main: PoseBackend = TasksPose(model_path) if model_path else MediaPipePose(tracking=False)
+    main, crop, faces = make_backends(model_path, follow_user)
+    shared = crop is main
     if memory is not None:
         main = CachedPose(main, memory)
     if symmetric:
         main = MirrorSymmetricPose(main)
-    crop: PoseBackend | None = main if follow_user and not model_path else (
-        MediaPipePose(tracking=False) if follow_user else None)
-    if symmetric and crop is not None and crop is not main:
-        crop = MirrorSymmetricPose(crop)
-    faces = FaceDetector() if follow_user else None
-    return PersonFinder(main, crop, faces, prepare=prepare_frame)
+        if crop is not None and not shared:
+            crop = MirrorSymmetricPose(crop)
+    return PersonFinder(main, main if shared else crop, faces, prepare=prepare_frame)
