@@ -74,11 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     from posture.person import default_finder
 
     clips = clips_in(SAMPLES, args.clips) + ([] if args.no_real else real_clips())
-    man = None if args.no_real else webcam_man_clip(ROOT / "real_footage")
+    man = None if args.no_real else webcam_man_clip(ROOT / "tests" / "real_footage")
     if man is not None:
         clips.append(man)
     elif not args.no_real:
-        print("note: real_footage/ clips absent (python real_footage/fetch.py); the table leaves them out",
+        print("note: real_footage/ clips absent (python tests/real_footage/fetch.py); the table leaves them out",
               file=sys.stderr)
     conditions = conditions_named(args.conditions)
     t0 = time.time()

@@ -232,7 +232,7 @@ def video_frames(path: Path, indices: Sequence[int]) -> dict[int, np.ndarray]:
 
 
 def webcam_man_clip(folder: Path) -> SuiteClip | None:
-    """A second real person (real_footage/, fetched by real_footage/fetch.py): a man at his webcam in two
+    """A second real person (tests/real_footage/, fetched by tests/real_footage/fetch.py): a man at his webcam in two
     short recordings, cut with a cartoon. Calibrated on five frames of the first; then frames of the second
     (good, upright, held 8 s) alternate with cartoon frames (away, nobody at the desk, held 16 s; the pose
     model "finds" a person in one of them, which the validity check must reject). None when absent."""

@@ -76,7 +76,7 @@ def _builder(obs):  # type: ignore[no-untyped-def]
 
 def _real_clips() -> list[SuiteClip]:
     out: list[SuiteClip] = []
-    man = webcam_man_clip(REPO / "real_footage")  # fetched by real_footage/fetch.py; absent in a fresh clone
+    man = webcam_man_clip(REPO / "tests" / "real_footage")  # fetched by tests/real_footage/fetch.py; absent in a fresh clone
     if man is not None:
         out.append(man)
     if not SLOUCH.exists():

