@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QColor, QFont, QIcon, QPainter, QPainterP
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from posture.samples import REASONS
+from posture.scoring import state_from_score
 from ui.bridge import StatusView
 
 ICON_STATES: tuple[str, ...] = ("good", "drifting", "poor", "away", "paused", "uncalibrated")
@@ -74,6 +75,28 @@ def reasons_words(reasons: tuple[str, ...]) -> str:
     return ", ".join(REASONS.get(r, r.replace("_", " ")) for r in reasons)
 
 
+RANK = {"poor": 0, "drifting": 1, "good": 2}
+
+
+def score_words(state: str, score: float) -> str:
+    """The score beside the state. The state holds for a few seconds after the score crosses a band
+    (so the icon doesn't flicker); say which way it is heading rather than show "Good (score 2)"."""
+    now = state_from_score(score)
+    if now == state or now not in RANK or state not in RANK:
+        return f"score {score:.0f}"
+    heading = "improving" if RANK[now] > RANK[state] else "slipping"
+    return f"{heading}: score {score:.0f}"
+
+
+def menu_status_text(status: StatusView | None, tooltip: str) -> str:
+    """The menu's first line: the state in words, without the score, so it changes only with the state."""
+    if status is not None and not status.ended and status.paused_reason is None and status.calibrated \
+            and status.calibration_fits:
+        return TITLES[icon_state(status)]
+    lines = tooltip.split("\n")
+    return lines[1] if len(lines) > 1 else lines[0]
+
+
 def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> str:
     """Title line, then the score and reasons (or why nothing is judged), in plain words."""
     lines = ["Posture Companion"]
@@ -95,7 +118,7 @@ def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> s
         sample = status.sample
         title = TITLES[key]
         if sample is not None and sample.score is not None and key in ("good", "drifting", "poor"):
-            title += f" (score {sample.score:.0f})"
+            title += f" ({score_words(key, sample.score)})"
         lines.append(title)
         if sample is not None and sample.reasons:
             lines.append(reasons_words(sample.reasons).capitalize())
