@@ -7,7 +7,6 @@ missing file is a clear, one-line error rather than a download attempt.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from posture.errors import ConfigError
 from posture.landmarks import NUM_LANDMARKS, Landmark, Pose, WorldLandmark
+from posture.native_logs import native_stderr_muted, quiet_native_logging
 
 
 class PoseBackend(Protocol):
@@ -26,8 +26,7 @@ class PoseBackend(Protocol):
 
 def _quiet_native_logs() -> None:
     # MediaPipe's C++ side logs to stderr on every graph start; a tray app and a CLI should not.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_native_logging()
 
 
 def _to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
@@ -95,11 +94,19 @@ class MediaPipePose:
             min_detection_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
+        self._warm = False
 
     def detect(self, frame_bgr: np.ndarray) -> Pose | None:
         frame = check_frame(frame_bgr)
         h, w = frame.shape[:2]
-        result = self._pose.process(_to_rgb(frame))
+        if self._warm:
+            result = self._pose.process(_to_rgb(frame))
+        else:
+            # The graph loads its model on the first frame and its threads print a few lines that no
+            # log level silences; only then is fd 2 muted (stderr stays the user's the rest of the time).
+            with native_stderr_muted():
+                result = self._pose.process(_to_rgb(frame))
+            self._warm = True
         if result.pose_landmarks is None:
             return None
         lms = tuple(
@@ -205,10 +212,16 @@ class FaceDetector:
         self._det = mp.solutions.face_detection.FaceDetection(
             model_selection=1 if full_range else 0, min_detection_confidence=min_confidence
         )
+        self._warm = False
 
     def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]:
         frame = check_frame(frame_bgr)
-        result = self._det.process(_to_rgb(frame))
+        if self._warm:
+            result = self._det.process(_to_rgb(frame))
+        else:
+            with native_stderr_muted():  # the model loads on the first frame (see MediaPipePose.detect)
+                result = self._det.process(_to_rgb(frame))
+            self._warm = True
         out: list[FaceBox] = []
         for d in result.detections or []:
             bb = d.location_data.relative_bounding_box

@@ -79,7 +79,7 @@ class SingleInstance(QObject):
             return False
         socket.write(b"activate\n")
         socket.flush()
-        ok = socket.waitForBytesWritten(timeout_ms)
+        ok = socket.bytesToWrite() == 0 or socket.waitForBytesWritten(timeout_ms)
         socket.disconnectFromServer()
         return ok
 
