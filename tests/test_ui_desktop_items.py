@@ -84,7 +84,7 @@ def kinds(events: list[Event]) -> list[str]:
 def test_a_break_started_without_the_safety_page_is_recorded(qtbot: Any, apps: list[CompanionApp],
                                                              tmp_path: Path) -> None:
     answered_safety(tmp_path)  # the safety page will not be shown
-    app, monitors = companion(apps, BREAKS, tmp_path)
+    app, _monitors = companion(apps, BREAKS, tmp_path)
     seen: list[Event] = []
     app.bridge.events_ready.connect(seen.extend)
     app.start()
