@@ -26,7 +26,8 @@ def test_quieting_native_logs_never_takes_stderr_away() -> None:
     after = os.fstat(2)
     assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino), "fd 2 still goes where it went"
     assert sys.stderr is stream
-    assert os.environ.get("GLOG_minloglevel") == "2" or  # noqa: SIM112 (glog spells it so) os.environ.get("POSTURE_NATIVE_LOGS") == "1"
+    glog = os.environ.get("GLOG_minloglevel")  # noqa: SIM112 (glog spells it so)
+    assert glog == "2" or os.environ.get("POSTURE_NATIVE_LOGS") == "1"
 
 
 def test_muting_covers_only_the_block_and_gives_fd2_back() -> None:
