@@ -36,6 +36,11 @@ GLOW_FLAGS = (Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTop
 
 def x11_compositing(display: str | None = None) -> bool | None:
     """Whether a compositing manager owns `_NET_WM_CM_S<screen>` on this X display; None if unknown."""
+    return x11_selection_owned("_NET_WM_CM_S{screen}", display)
+
+
+def x11_selection_owned(selection: str, display: str | None = None) -> bool | None:
+    """Whether some client owns the X selection (`{screen}` is replaced by the default screen number)."""
     name = ctypes.util.find_library("X11")
     if name is None:
         return None
@@ -56,7 +61,7 @@ def x11_compositing(display: str | None = None) -> bool | None:
         return None
     try:
         screen = xlib.XDefaultScreen(dpy)
-        atom = xlib.XInternAtom(dpy, f"_NET_WM_CM_S{screen}".encode(), 0)
+        atom = xlib.XInternAtom(dpy, selection.format(screen=screen).encode(), 0)
         return bool(xlib.XGetSelectionOwner(dpy, atom))
     finally:
         xlib.XCloseDisplay(dpy)
