@@ -84,16 +84,18 @@ class MediaPipePose:
 
         check_bundled_model(model_complexity)
 
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=not tracking,
-            model_complexity=model_complexity,
-            # MediaPipe's landmark filter assumes consecutive video frames; our samples are 0.5-5 s apart,
-            # so it would blend postures seconds apart. We smooth the score ourselves, in time.
-            smooth_landmarks=False,
-            enable_segmentation=False,
-            min_detection_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
-        )
+        # With a display, graph construction sets up a GL context and prints what no log level silences.
+        with native_stderr_muted():
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=not tracking,
+                model_complexity=model_complexity,
+                # MediaPipe's landmark filter assumes consecutive video frames; our samples are 0.5-5 s apart,
+                # so it would blend postures seconds apart. We smooth the score ourselves, in time.
+                smooth_landmarks=False,
+                enable_segmentation=False,
+                min_detection_confidence=min_confidence,
+                min_tracking_confidence=min_confidence,
+            )
         self._warm = False
 
     def detect(self, frame_bgr: np.ndarray) -> Pose | None:
@@ -153,7 +155,8 @@ class TasksPose:
                 running_mode=RunningMode.IMAGE,
                 num_poses=num_poses,
             )
-            self._landmarker = PoseLandmarker.create_from_options(options)
+            with native_stderr_muted():
+                self._landmarker = PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ConfigError(f"pose model file {path} could not be loaded ({exc}); is it a pose .task file?") from exc
 
@@ -209,9 +212,10 @@ class FaceDetector:
         _quiet_native_logs()
         import mediapipe as mp
 
-        self._det = mp.solutions.face_detection.FaceDetection(
-            model_selection=1 if full_range else 0, min_detection_confidence=min_confidence
-        )
+        with native_stderr_muted():
+            self._det = mp.solutions.face_detection.FaceDetection(
+                model_selection=1 if full_range else 0, min_detection_confidence=min_confidence
+            )
         self._warm = False
 
     def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]:

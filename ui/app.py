@@ -132,6 +132,7 @@ class CompanionApp(QObject):
         self._closing: list[QWidget] = []
         self._shut_down = False
         self.screenshot: Path | None = None
+        self.calibrate_span: tuple[float, float] | None = None  # --calibrate-from: the monitor builds one
         self.screenshot_error: str | None = None
 
         self.tray = QSystemTrayIcon(state_icon("away"), self)
@@ -315,7 +316,11 @@ class CompanionApp(QObject):
 
     def _show_baseline(self, live: QWidget) -> None:
         if self.baseline is None and self.span_baseline is not None:
-            live.set_baseline(self.span_baseline, "from the start of this recording")  # type: ignore[attr-defined]
+            live.set_baseline(self.span_baseline, source="built from the start of this recording")  # type: ignore[attr-defined]
+        elif self.baseline is None and self.calibrate_span is not None:
+            a, b = self.calibrate_span
+            live.set_pending(f"Learning your upright posture from seconds {a:g}–{b:g} of the "  # type: ignore[attr-defined]
+                             "recording; I start comparing once that part has played.")
         else:
             live.set_baseline(self.baseline, self.profile_name)  # type: ignore[attr-defined]
 
@@ -472,7 +477,7 @@ class CompanionApp(QObject):
             self.tray.setToolTip(tip)
             if self.status_window is not None:
                 self.status_window.show_state(key, tip)
-        self._menu_status = menu_status_text(status, tip)
+        self._menu_status = menu_status_text(status)
         if not self.menu.isVisible():
             # An open menu is never re-laid out under the pointer: it would grow, shrink and creep off
             # the screen edge every second. It catches up when it closes.
@@ -601,9 +606,11 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
         return monitor_factory(s, live_spec, clock, baseline, db, history, span, environment)
 
     duration = getattr(args, "duration", None)
-    return CompanionApp(settings, make_factory, clock, realtime, store=store, baseline=baseline,
-                        profile_name=profile_name, tray_available=tray_available, max_seconds=duration,
-                        quit_when_done=duration is not None, db=db)
+    app = CompanionApp(settings, make_factory, clock, realtime, store=store, baseline=baseline,
+                       profile_name=profile_name, tray_available=tray_available, max_seconds=duration,
+                       quit_when_done=duration is not None, db=db)
+    app.calibrate_span = span if baseline is None else None
+    return app
 
 
 def say(text: str) -> None:

@@ -88,13 +88,20 @@ def score_words(state: str, score: float) -> str:
     return f"{heading}: score {score:.0f}"
 
 
-def menu_status_text(status: StatusView | None, tooltip: str) -> str:
-    """The menu's first line: the state in words, without the score, so it changes only with the state."""
-    if status is not None and not status.ended and status.paused_reason is None and status.calibrated \
-            and status.calibration_fits:
-        return TITLES[icon_state(status)]
-    lines = tooltip.split("\n")
-    return lines[1] if len(lines) > 1 else lines[0]
+def menu_status_text(status: StatusView | None) -> str:
+    """The menu's first line: short (a long line makes the whole menu wide) and without the score, so
+    it changes only when the state does."""
+    if status is None:
+        return "Starting…"
+    if status.ended:
+        return "The recording has ended"
+    if status.paused_reason is not None:
+        return "Paused" if status.paused_reason == "paused" else pause_words(status.paused_reason).split(":")[0]
+    if not status.calibrated:
+        return "Not calibrated yet"
+    if not status.calibration_fits:
+        return "Your setup seems to have changed"
+    return TITLES[icon_state(status)]
 
 
 def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> str:

@@ -9,6 +9,7 @@ skip with that reason.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -138,7 +139,8 @@ class XSession:
         return image
 
     def windows(self, name: str) -> list[str]:
-        out = self.run(["xdotool", "search", "--onlyvisible", "--name", name], check=False).stdout
+        """Visible windows whose title contains `name` (plain text, not a pattern)."""
+        out = self.run(["xdotool", "search", "--onlyvisible", "--name", re.escape(name)], check=False).stdout
         return out.split()
 
     def wait_window(self, name: str, timeout: float = 20.0) -> str:
