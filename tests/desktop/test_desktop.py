@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from conftest import DEMO, HERE, POSTURE, ROOT, app_env, stop, wait_for
 from xsession import XSession, brightness
 
