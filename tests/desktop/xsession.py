@@ -8,6 +8,7 @@ skip with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -86,10 +87,8 @@ class XSession:
                     proc.wait(5)
         self.procs.clear()
         if self.bus_pid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.bus_pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             self.bus_pid = None
 
     def __enter__(self) -> XSession:
