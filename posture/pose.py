@@ -104,11 +104,12 @@ class MediaPipePose:
         if self._warm:
             result = self._pose.process(_to_rgb(frame))
         else:
-            # The graph loads its model on the first frame and its threads print a few lines that no
-            # log level silences; only then is fd 2 muted (stderr stays the user's the rest of the time).
+            # Each model of the graph prints a few lines that no log level silences when it first runs:
+            # the detector on the first frame, the landmark model on the first frame with a person. Until
+            # both have run, fd 2 is muted during the call (and only then: stderr stays the user's).
             with native_stderr_muted():
                 result = self._pose.process(_to_rgb(frame))
-            self._warm = True
+            self._warm = result.pose_landmarks is not None
         if result.pose_landmarks is None:
             return None
         lms = tuple(

@@ -129,7 +129,6 @@ class CompanionApp(QObject):
         self._mismatch_note = False
         self._frame_users: set[str] = set()
         self.windows: dict[str, QWidget] = {}
-        self._closing: list[QWidget] = []
         self._shut_down = False
         self.screenshot: Path | None = None
         self.calibrate_span: tuple[float, float] | None = None  # --calibrate-from: the monitor builds one
@@ -358,9 +357,10 @@ class CompanionApp(QObject):
             self._want_frames(key, False)
         if self.windows.get(key) is window:
             del self.windows[key]
-            # Let go of it after the signal returns: deleting a window inside its own closeEvent crashes.
-            self._closing.append(window)
-            QTimer.singleShot(0, self._closing.clear)
+            # Delete it once the event loop is back (deleting a window inside its own closeEvent crashes).
+            # Dropping the Python reference is not enough: the signal connections made here hold the
+            # window, so every closed live view, wizard or break window used to stay in memory.
+            window.deleteLater()
 
     def _want_frames(self, who: str, on: bool) -> None:
         """Frames leave the monitor only while the live view or the wizard is open (privacy)."""

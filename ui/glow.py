@@ -85,8 +85,12 @@ class _Fader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._strength = 0.0
-        self._anim = QSequentialAnimationGroup(self)
-        self._anim.finished.connect(self.hide)
+        self._anim = self._new_group()
+
+    def _new_group(self) -> QSequentialAnimationGroup:
+        group = QSequentialAnimationGroup(self)
+        group.finished.connect(self.hide)
+        return group
 
     def _get_strength(self) -> float:
         return self._strength
@@ -99,14 +103,16 @@ class _Fader(QObject):
 
     def glow(self, colour: str, hold_ms: int = 2500, fade_ms: int = 900) -> None:
         self.prepare(QColor(colour))
-        self._anim.stop()
-        self._anim.clear()
-        fade_in = QPropertyAnimation(self, b"strength", self)
+        # A fresh group each time: clearing one that has run warns (animationAt out of bounds) in Qt 6.
+        old, self._anim = self._anim, self._new_group()
+        old.stop()
+        old.deleteLater()
+        fade_in = QPropertyAnimation(self, b"strength", self._anim)
         fade_in.setDuration(fade_ms)
         fade_in.setStartValue(self._strength)
         fade_in.setEndValue(1.0)
         fade_in.setEasingCurve(QEasingCurve.Type.InOutSine)
-        fade_out = QPropertyAnimation(self, b"strength", self)
+        fade_out = QPropertyAnimation(self, b"strength", self._anim)
         fade_out.setDuration(fade_ms * 2)
         fade_out.setStartValue(1.0)
         fade_out.setEndValue(0.0)
