@@ -8,7 +8,7 @@ missing file is a clear, one-line error rather than a download attempt.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def _to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
 
 
-def check_frame(frame: Any) -> np.ndarray:
+def check_frame(frame: object) -> np.ndarray:
     """Reject frames of the wrong type or shape before they reach native code."""
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
         raise ValueError("a frame must be a uint8 numpy array")

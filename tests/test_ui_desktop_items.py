@@ -19,7 +19,8 @@ from posture.clock import FakeClock
 from posture.coach.effect import break_effect
 from posture.coach.safety import SafetyProfile, save_safety_profile
 from posture.monitor import Monitor
-from posture.samples import Event, PostureSample
+from posture.events import BreakCompleted, BreakSuggested, Event, NudgeShown
+from posture.samples import PostureSample
 from posture.settings import Settings
 from ui.app import CompanionApp
 from ui.bridge import StatusView
@@ -51,8 +52,11 @@ def companion(apps: list[CompanionApp], settings: Settings, tmp_path: Path) -> t
             from posture.companion import break_settings
 
             clock = FakeClock(monotonic_start=0.0)
-            breaks = BreakScheduler(clock, break_settings(s), load_catalogue()) if s.breaks_enabled else None
-            m = Monitor(lambda: StillSource(), FakeFinder(), clock, s, breaks=breaks)  # type: ignore[arg-type]
+            def breaks(c: Any) -> BreakScheduler:
+                return BreakScheduler(c, break_settings(s), load_catalogue())
+
+            m = Monitor(lambda: StillSource(), FakeFinder(), clock, s,  # type: ignore[arg-type]
+                        breaks=breaks if s.breaks_enabled else None)
             monitors.append(m)
             return BuiltMonitor(m, [])
 
@@ -96,8 +100,8 @@ def test_a_break_started_without_the_safety_page_is_recorded(qtbot: Any, apps: l
     window.finish_now()
     window.answer("better")
     qtbot.waitUntil(lambda: "break_completed" in kinds(seen), timeout=10_000)
-    completed = next(e for e in seen if e.kind == "break_completed")
-    assert completed.data.get("routine") == "chin-tucks"
+    completed = next(e for e in seen if isinstance(e, BreakCompleted))
+    assert completed.routine == "chin-tucks"
     qtbot.waitUntil(lambda: app.status is not None and app.status.break_state != "on_break", timeout=10_000)
     assert not app.breaks.active
 
@@ -105,14 +109,16 @@ def test_a_break_started_without_the_safety_page_is_recorded(qtbot: Any, apps: l
 def test_no_nudge_and_no_glow_during_a_guided_break(qtbot: Any, apps: list[CompanionApp], tmp_path: Path) -> None:
     answered_safety(tmp_path)
     app, _ = companion(apps, BREAKS, tmp_path)
-    nudge = Event(10.0, 1.7e9, "nudge", {"level": 1, "reasons": ["head_forward"], "text": "Chin back."})
+    nudge = NudgeShown(10.0, 1.7e9, level=1, reasons=("head_forward",), text="Chin back.")
     app.handle_event(nudge)
     assert app.notifier.history[-1].kind == "nudge" and app.notifier.glow.isVisible()
     app.start_break("chin-tucks")
     assert not app.notifier.glow.isVisible(), "starting a break takes the glow away"
     before = len(app.notifier.history)
     app.handle_event(nudge)
-    app.handle_event(Event(11.0, 1.7e9, "break_suggested", {"routine": "quick-reset", "text": "Time."}))
+    app.handle_event(BreakSuggested(11.0, 1.7e9, routine="quick-reset", break_kind="micro", title="Quick reset",
+                                    text="Time.", seconds=60, reason="sitting", focus="general", escalated=False,
+                                    postponed=False))
     assert len(app.notifier.history) == before and not app.notifier.glow.isVisible()
     app.windows["break"].close()
     app.handle_event(nudge)
@@ -120,7 +126,7 @@ def test_no_nudge_and_no_glow_during_a_guided_break(qtbot: Any, apps: list[Compa
 
 
 def sample(state: str, score: float) -> PostureSample:
-    return PostureSample(t=1.0, wall=1.7e9, state=state, score=score, person=True)  # type: ignore[call-arg]
+    return PostureSample(t=1.0, wall=1.7e9, state=state, score=score, person=True)
 
 
 def test_the_tooltip_never_says_good_with_a_poor_score() -> None:
@@ -257,3 +263,46 @@ def test_the_live_view_shows_the_baseline_built_from_the_recording(qtbot: Any, a
         live.baseline_label.text()
     qtbot.waitUntil(lambda: live.frames_shown > 0 and "no calibration" not in live.state_label.text(),
                     timeout=60_000)
+
+
+class SlouchingAnalyzer:
+    """Judges every moment poor (head forward): the core's nudge path without a camera or a model."""
+
+    baseline = None
+    calibration_fits = True
+    sensitivity = "medium"
+
+    def judge_detection(self, detection: Any, t: float, wall: float) -> Any:
+        from posture.analyzer import Analysis
+
+        sample = PostureSample(t=t, wall=wall, person=True, score=20.0, state="poor",  # type: ignore[call-arg]
+                               reasons=("head_forward",))
+        return Analysis(sample, None, None, None)
+
+
+def test_the_engine_does_not_nudge_during_a_guided_break() -> None:
+    from posture.coach.breaks import BreakScheduler
+    from posture.coach.nudges import NudgeSettings
+    from posture.coach.routines import load_catalogue
+    from posture.companion import break_settings
+    from posture.session import Session
+
+    clock = FakeClock(monotonic_start=0.0)
+    session = Session(SlouchingAnalyzer(), clock, NudgeSettings(onset_delay_s=5.0, cooldown_s=30.0),  # type: ignore[arg-type]
+                      breaks=lambda c: BreakScheduler(c, break_settings(Settings()), load_catalogue()))
+    seen: list[Event] = []
+    session.on_event(seen.append)
+    session.start(0.0, clock.wall())
+
+    def slouch(seconds: int) -> int:
+        before = sum(isinstance(e, NudgeShown) for e in seen)
+        for _ in range(seconds):
+            session.judge(None, clock.monotonic(), clock.wall())
+            clock.advance(1.0)
+        return sum(isinstance(e, NudgeShown) for e in seen) - before
+
+    assert slouch(40) >= 1, "slouching is nudged"
+    assert session.start_break("chin-tucks")
+    assert slouch(120) == 0, "not while the break runs"
+    session.finish_break("better", True)
+    assert slouch(60) >= 1, "and again after it"

@@ -18,10 +18,11 @@ from PySide6.QtWidgets import QWidget
 from posture.clock import Clock
 from posture.coach.routines import Routine, load_catalogue
 from posture.coach.safety import SafetyProfile, filter_catalogue, load_safety_profile
+from posture.coach.safety import needs_screen as screened
 from posture.errors import ConfigError
 from posture.monitor import Monitor
 from ui.notify import Notifier
-from ui.worker import Command, emit_events
+from ui.worker import Command
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,7 @@ class BreakController(QObject):
     # -- commands ---------------------------------------------------------------------------------
     def answer(self, answer: str) -> None:
         """"postpone" or "skip" the waiting suggestion."""
-        def command(m: Monitor) -> None:
-            if m.breaks is not None:
-                emit_events(m, m.breaks.postpone(m.breaks.settings.postpone_short_min) if answer == "postpone"
-                            else m.breaks.skip())
-
-        self._submit(command)
+        self._submit(lambda m: m.session.answer_break(answer))
 
     def start(self, routine_id: str | None) -> bool:
         """Open the guided break for `routine_id`, the waiting suggestion, or a short general one."""
@@ -100,7 +96,7 @@ class BreakController(QObject):
             full = load_catalogue().get(rid)
         except ConfigError:
             full = None
-        needs_screen = not asked and full is not None and full.has_acupressure
+        needs_screen = not asked and full is not None and screened(full)  # acupressure or neck movement
         chosen = rid
 
         def refilter(p: SafetyProfile) -> Routine | None:
@@ -138,16 +134,10 @@ class BreakController(QObject):
 
     def _started(self, routine_id: str, use_pending: bool) -> None:
         def command(m: Monitor) -> None:
-            if m.breaks is None:
-                return
-            try:
-                events = m.breaks.accept() if use_pending else []
-                emit_events(m, events or m.breaks.start(routine_id))
-            except ValueError:
+            if m.breaks is not None and not m.session.start_break(routine_id, take_pending=use_pending):
                 log.info("routine %s is not offered after the safety answers; not recorded", routine_id)
 
         self._submit(command)
 
     def _finished(self, effect: str | None, completed: bool) -> None:
-        self._submit(
-            lambda m: emit_events(m, m.breaks.complete(effect, finished=completed)) if m.breaks is not None else None)
+        self._submit(lambda m: m.session.finish_break(effect, completed))
