@@ -18,8 +18,8 @@ from calibration.capture import build_baseline
 from posture.clock import FakeClock
 from posture.coach.effect import break_effect
 from posture.coach.safety import SafetyProfile, save_safety_profile
-from posture.monitor import Monitor
 from posture.events import BreakCompleted, BreakSuggested, Event, NudgeShown
+from posture.monitor import Monitor
 from posture.samples import PostureSample
 from posture.settings import Settings
 from ui.app import CompanionApp
