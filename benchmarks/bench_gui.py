@@ -99,7 +99,7 @@ def measure(kind: str, seconds: float, work: Path) -> dict[str, Any]:
         "cpu_steady_pct": statistics.median(far) if far else None,
         "cpu_mean_pct": statistics.fmean(c for _, c, _ in bins) if bins else None,
         "cpu_after_nudge_pct": statistics.fmean(near) if near else None, "nudges": len(nudges),
-        "rss_mb": statistics.median(r for _, r, _ in bins) if bins else None, "peak_rss_mb": peak,
+        "rss_mb": statistics.median(rss for _t, _c, rss in bins) if bins else None, "peak_rss_mb": peak,
         "target_peak_mb": TARGET_PEAK_MB[kind], "exit": proc.returncode, "tail": out_text[-400:],
     }
 
