@@ -104,7 +104,7 @@ class XSession:
         return proc
 
     @staticmethod
-    def _wait(ok: object, what: str, timeout: float = 20.0) -> None:
+    def _wait(ok: object, what: str, timeout: float = 60.0) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if ok():  # type: ignore[operator]
