@@ -124,7 +124,10 @@ def report(results: list[dict[str, Any]], when: str) -> str:
             "window, peak = VmHWM.\n\n"
             + table(["run", "CPU steady", "CPU after a nudge", "nudges", "RSS", "peak RSS", "target", "window"],
                     rows)
-            + f"\n\n{machine()}; measured {when}.\n")
+            + "\n\nCPU is read in clock ticks (1/100 s), so one second's figure moves in steps of 1 %; the medians "
+            "are of those steps. The soak (`make test-desktop`) adds the live view, the dashboard and a break "
+            "window: there the tray app sits near 470 MB (see out/desktop/soak_summary.json).\n\n"
+            + f"{machine()}.\n")
 
 
 def main() -> int:
