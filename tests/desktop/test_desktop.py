@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import DEMO, HERE, POSTURE, ROOT, app_env, stop, wait_for
+from desktop_helpers import DEMO, HERE, POSTURE, ROOT, app_env, stop, wait_for
 from xsession import XSession, brightness
 
 GLOW_BGR = np.array([0, 94, 213])  # #D55E00, the nudge glow

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import HERE
+from desktop_helpers import HERE
 from xsession import XSession
 
 SOAK_MINUTES = 30.0
