@@ -51,22 +51,20 @@ def main() -> int:
     companion.notifier.shown.connect(lambda n: counts.__setitem__(n.kind, counts.get(n.kind, 0) + 1))
     companion.start()
     started = time.monotonic()
-    state = {"opened": False, "reports": 0}
+    state = {"opened": False, "closed": False}
 
     def report() -> None:
+        app_t = companion.clock.monotonic()
         if not state["opened"] and companion.worker.monitor is not None:
             companion.open_live_view()
             companion.open_dashboard()
+            companion.start_break("chin-tucks")
             state["opened"] = True
-        state["reports"] += 1
-        # A break window for two reports in three: nudges (and their glow) are held back while one is
-        # open, so the gaps let them through too.
-        if state["opened"]:
-            if state["reports"] % 3 == 0:
-                companion.breaks.close()
-            elif "break" not in companion.windows:
-                companion.start_break("chin-tucks")
-        app_t = companion.clock.monotonic()
+        # The break window stays open for two thirds of the soak (nudges are held back meanwhile);
+        # the last third lets nudges, notices and the glow through.
+        if state["opened"] and not state["closed"] and app_t >= a.minutes * 40:
+            companion.breaks.close()
+            state["closed"] = True
         line = {"wall": round(time.monotonic() - started, 2), "app_s": round(app_t, 1), "rss_kib": rss_kib(),
                 "none": sys.getrefcount(None), "windows": sorted(companion.windows),
                 "notices": dict(counts), "glowing": companion.notifier.glow.isVisible(),

@@ -1,8 +1,12 @@
 """Thirty minutes of the companion, accelerated: the clip loops with its own clock running flat out,
-the live view and the dashboard stay open, a break window comes and goes, nudges glow and notify.
+the live view and the dashboard stay open, a break window is open for the first two thirds, and in the
+last third nudges notify and glow.
 
-The process must stay alive, its memory must level off and nothing may eat references to None (the
-PySide6 6.12.0 bug lost ~235 a second with the live view open and crashed the app within minutes).
+The process must stay alive, its memory must level off and the count of references to None must not
+drift (the PySide6 6.12.0 bug lost ~235 a second with the live view open and crashed the app within
+minutes). Note: PySide6 6.11.3 keeps about 9 references to None each time a widget is shown and closed
+(a whole break window, ~650); harmless (None is never freed that way) but it would swamp this
+measure, so the soak opens its windows once instead of cycling them.
 """
 
 from __future__ import annotations
