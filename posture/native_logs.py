@@ -21,6 +21,8 @@ ENV_LEVELS = {
     "GLOG_minloglevel": "2",  # glog (MediaPipe's graph runner): errors only
     "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow Lite: errors only
     "ABSL_MIN_LOG_LEVEL": "2",  # absl logging in newer builds
+    "OPENCV_FFMPEG_LOGLEVEL": "-8",  # FFmpeg inside OpenCV ("moov atom not found"): our own line says it
+    "OPENCV_LOG_LEVEL": "ERROR",
 }
 
 _lock = threading.RLock()

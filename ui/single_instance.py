@@ -1,7 +1,8 @@
 """One tray companion per camera (and per history file): a second `posture run` steps aside.
 
 A lock file (Qt's QLockFile: a crashed owner's lock is recognised by its process id and taken over)
-says who runs; a local socket lets the second start tell the first one, which says so on screen, so a
+says who runs; a Unix socket beside it (plain Python: the app never loads Qt's network module) lets
+the second start tell the first one, which says so on screen, so a
 double start from the menu and from autostart is visible and harmless. The history's own
 single-writer lock stays the guard for the database; this one keeps a second icon and a second camera
 user from ever starting.
@@ -9,13 +10,14 @@ user from ever starting.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import logging
+import socket
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QLockFile, QObject, QStandardPaths, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QDir, QLockFile, QObject, QSocketNotifier, QStandardPaths, Signal
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +54,26 @@ class SingleInstance(QObject):
         self.lock_path = folder / f"{key}.lock"
         self._lock = QLockFile(str(self.lock_path))
         self._lock.setStaleLockTime(0)  # never by age (the app runs all day); only a dead owner is stale
-        self._server: QLocalServer | None = None
+        self.socket_path = folder / f"{key}.sock"
+        self._server: socket.socket | None = None
+        self._notifier: QSocketNotifier | None = None
 
     def acquire(self) -> bool:
         if not self._lock.tryLock(200):
             return False
-        server = QLocalServer(self)
-        QLocalServer.removeServer(self.key)  # a socket left by a crashed owner
-        if server.listen(self.key):
-            server.newConnection.connect(self._knock)
-            self._server = server
-        else:  # the lock still guards; the other start just can't ring the bell
-            log.info("single-instance socket unavailable: %s", server.errorString())
+        with contextlib.suppress(OSError):
+            self.socket_path.unlink()  # left by a crashed owner
+        try:
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.bind(str(self.socket_path))
+            server.listen(4)
+            server.setblocking(False)
+        except (OSError, AttributeError) as exc:  # the lock still guards; a second start can't ring the bell
+            log.info("single-instance socket unavailable: %s", exc)
+            return True
+        self._server = server
+        self._notifier = QSocketNotifier(server.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._knock)
         return True
 
     def owner_pid(self) -> int | None:
@@ -71,28 +81,37 @@ class SingleInstance(QObject):
         pid = int(info[0]) if info else 0
         return pid or None
 
-    def tell_owner(self, timeout_ms: int = 1000) -> bool:
+    def tell_owner(self, timeout_s: float = 1.0) -> bool:
         """From the second start: ask the running one to show itself."""
-        socket = QLocalSocket()
-        socket.connectToServer(self.key)
-        if not socket.waitForConnected(timeout_ms):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(timeout_s)
+                conn.connect(str(self.socket_path))
+                conn.sendall(b"activate\n")
+            return True
+        except (OSError, AttributeError):
             return False
-        socket.write(b"activate\n")
-        socket.flush()
-        ok = socket.bytesToWrite() == 0 or socket.waitForBytesWritten(timeout_ms)
-        socket.disconnectFromServer()
-        return ok
 
     def _knock(self) -> None:
         server = self._server
-        while server is not None and server.hasPendingConnections():
-            conn = server.nextPendingConnection()
-            conn.disconnected.connect(conn.deleteLater)
+        if server is None:
+            return
+        while True:
+            try:
+                conn, _ = server.accept()
+            except (BlockingIOError, OSError):
+                break
+            conn.close()
         self.activated.emit()
 
     def release(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier = None
         if self._server is not None:
             self._server.close()
             self._server = None
+            with contextlib.suppress(OSError):
+                self.socket_path.unlink()
         if self._lock.isLocked():
             self._lock.unlock()

@@ -50,7 +50,8 @@ class BreakEffect:
 
 
 def break_effect(samples: Iterable[Scored], started_wall: float, ended_wall: float,
-                 window_s: float = WINDOW_S) -> BreakEffect:
+                 window_s: float = WINDOW_S, min_samples: int = MIN_SAMPLES,
+                 min_coverage: float = MIN_COVERAGE) -> BreakEffect:
     """Mean score over [start - window, start) against (end, end + window]; a side whose samples cover
     less than half its window (or are fewer than `MIN_SAMPLES`) has no mean, and then no delta."""
     if ended_wall < started_wall:
@@ -68,14 +69,14 @@ def break_effect(samples: Iterable[Scored], started_wall: float, ended_wall: flo
         elif ended_wall < s.wall <= ended_wall + window_s:
             after.append(s.score)
             after_walls.append(s.wall)
-    mean_before = _mean_if_enough(before, before_walls, window_s)
-    mean_after = _mean_if_enough(after, after_walls, window_s)
+    mean_before = _mean_if_enough(before, before_walls, min_samples, min_coverage * window_s)
+    mean_after = _mean_if_enough(after, after_walls, min_samples, min_coverage * window_s)
     delta = None if mean_before is None or mean_after is None else mean_after - mean_before
     return BreakEffect(mean_before, mean_after, delta, len(before), len(after))
 
 
-def _mean_if_enough(scores: list[float], walls: list[float], window_s: float) -> float | None:
-    if len(scores) < MIN_SAMPLES or max(walls) - min(walls) < MIN_COVERAGE * window_s:
+def _mean_if_enough(scores: list[float], walls: list[float], min_samples: int, min_span_s: float) -> float | None:
+    if not scores or len(scores) < min_samples or max(walls) - min(walls) < min_span_s:
         return None
     return sum(scores) / len(scores)
 
