@@ -177,7 +177,7 @@ def test_a_second_start_steps_aside(desktop: XSession, tmp_path: Path) -> None:
         assert "already running" in second.stderr and "Traceback" not in second.stderr
         assert first.poll() is None
         wait_for(lambda: "Already running" in dunst_history_after_close(desktop), "the first app to say so",
-                 timeout=20)
+                 timeout=60, every=1.0)
     finally:
         stop(first)
 
