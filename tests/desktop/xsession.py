@@ -53,6 +53,13 @@ class XSession:
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> XSession:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # nothing half-started is left running
+            raise
+
+    def _start(self) -> XSession:
         self._spawn(["Xvfb", self.display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"], "xvfb")
         self._wait(lambda: Path(f"/tmp/.X11-unix/X{self.display[1:]}").exists(), "Xvfb to start")
         self._wait(lambda: self.run(["xprop", "-root", "_NET_SUPPORTED"], check=False).returncode == 0,
