@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "posture.cli.evaluate_cmd",
     "calibration.cli",
     "posture.cli.break_cmd",
+    "posture.cli.exercise_cmd",
     "posture.cli.history_cmd",
     "posture.cli.settings_cmd",
     "ui.dashboard_cmd",

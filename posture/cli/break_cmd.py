@@ -33,6 +33,7 @@ from posture.coach.safety import (
     load_safety_profile,
     save_safety_profile,
 )
+from posture.cli.break_watch import add_watch_args, start_watch
 from posture.errors import ConfigError, UserError
 
 DEFAULT_ROUTINE = "neck-reset"
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     # For tests and people editing routines: use another routines file.
     p.add_argument("--routines", type=Path, help=argparse.SUPPRESS)
+    add_watch_args(p)  # --watch [SOURCE], --db: camera coaching (posture/cli/break_watch.py)
     p.set_defaults(func=run)
 
 
@@ -119,16 +121,25 @@ def run(args: argparse.Namespace) -> int:
     clock = make_clock(args.speed)
     runner = RoutineRunner(routine, clock)
     view = _View(out, tty=out.isatty())
+    watch = start_watch(args, routine, clock, out, say=view.say)
     try:
-        view.show(runner.start())
-        while runner.finished is None:
-            clock.sleep(TICK_S)
-            view.show(runner.tick())
+        events = runner.start()
+        while True:
+            view.show(events)
+            if watch is not None:
+                watch.update(events, runner)
+            if runner.finished is not None:
+                break
+            clock.sleep(TICK_S if watch is None else watch.tick_s)
+            events = runner.tick()
     except KeyboardInterrupt:
         runner.stop()
         view.end_line()
         print("stopped", file=out)
         return 130
+    finally:
+        if watch is not None and (summary := watch.close(clock.wall())):
+            print(summary, file=out)
     return 0
 
 
@@ -254,6 +265,12 @@ class _View:
                 self.end_line()
                 print(f"\nDone ({format_duration(e.seconds)}). Back to it whenever you are ready.",
                       file=self.out)
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        """A coaching line from the camera, between the countdown updates."""
+        self.end_line()
+        print(f"  >> {text}", file=self.out)
         self.out.flush()
 
     def end_line(self) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posture.errors import StoreError
+from posture.store.mobility import apply_migration as _schema_v2_mobility
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # 'PCHS' — marks the file as ours, so a foreign SQLite file is never migrated into.
@@ -88,7 +89,7 @@ CREATE INDEX events_by_wall ON events(wall);
 
 Migration = Callable[[sqlite3.Connection], None]
 # Ordered: entry i brings the schema from version i to i + 1. Never edit a released entry; append.
-MIGRATIONS: tuple[Migration, ...] = (_schema_v1,)
+MIGRATIONS: tuple[Migration, ...] = (_schema_v1, _schema_v2_mobility)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -232,6 +233,7 @@ def prune(conn: sqlite3.Connection, older_than_days: float, now_wall: float) -> 
         minutes = conn.execute("DELETE FROM minutes WHERE minute + 60 <= ?", (cutoff,)).rowcount
         conn.execute("DELETE FROM minute_reasons WHERE minute + 60 <= ?", (cutoff,))
         events = conn.execute("DELETE FROM events WHERE wall < ?", (cutoff,)).rowcount
+        conn.execute("DELETE FROM mobility WHERE wall < ?", (cutoff,))  # retention covers range of motion too
         conn.commit()
     except BaseException:
         if conn.in_transaction:
