@@ -76,14 +76,16 @@ SHRUG_RISE = 0.13
 SQUEEZE_NARROW = 0.08
 NOD_DROP = 0.05
 NOD_SQUASH = 0.14
-YAW_RADIUS = 1.25  # the face slides over a sphere this many half ear-distances wide
+YAW_RADIUS = 1.2  # the face slides over a sphere this many half ear-distances wide
+YAW_NARROW = 0.6
 
 
 def _yaw_head(rig: Rig, yaw_deg: float) -> np.ndarray:
     """The head layer with the face slid sideways over the skull, as a turn looks from the front.
 
     Every column moves by R·sin(yaw)·cos(πu/2), u being its distance from the head's centre in radii:
-    the nose moves most, the outline stays, the side turning away is compressed.
+    the nose moves most, the outline stays, the side turning away is compressed. The shift fades out
+    over the chin so the head stays on the neck.
     """
     if abs(yaw_deg) < 1e-3:
         return rig.head
@@ -92,13 +94,16 @@ def _yaw_head(rig: Rig, yaw_deg: float) -> np.ndarray:
     x0, x1 = max(0, x0 - pad), min(SIZE, x1 + pad)
     cx = float(rig.ear_mid[0])
     r = YAW_RADIUS * rig.ear_dist / 2
-    xs = np.arange(x0, x1, dtype=np.float32)
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     u = np.clip((xs - cx) / r, -1.0, 1.0)
-    shift = r * math.sin(math.radians(yaw_deg)) * np.cos(np.pi * u / 2)
-    src_x = xs - shift
-    h = y1 - y0
-    map_x = np.ascontiguousarray(np.broadcast_to(src_x, (h, x1 - x0)), dtype=np.float32)
-    map_y = np.ascontiguousarray(np.broadcast_to(np.arange(y0, y1, dtype=np.float32)[:, None], (h, x1 - x0)))
+    chin = float(rig.chin[1])
+    fade = np.clip((chin + 0.05 * r - ys) / (0.35 * r), 0.0, 1.0)
+    shift = r * math.sin(math.radians(yaw_deg)) * np.cos(np.pi * u / 2) * fade
+    # The whole face also narrows a little as it turns (the far half foreshortens).
+    squeeze = 1.0 + YAW_NARROW * (1 - math.cos(math.radians(yaw_deg))) * fade
+    map_x = np.ascontiguousarray(cx + (xs - cx) * squeeze - shift, dtype=np.float32)
+    map_y = np.ascontiguousarray(np.broadcast_to(ys, map_x.shape), dtype=np.float32)
     out = rig.head.copy()
     out[y0:y1, x0:x1] = cv2.remap(rig.head, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     return out
@@ -249,12 +254,12 @@ def make_exercise_clip(clip: ExClip, path: Path, fps: int = FPS) -> dict[str, ob
 
 def _turns() -> tuple[Rep, ...]:
     return (
-        Rep("turn", ExStance(yaw_deg=38.0), go=1.8, hold=1.2, back=1.8, rest=1.2),
-        Rep("turn", ExStance(yaw_deg=-36.0), go=1.8, hold=1.2, back=1.8, rest=1.2),
+        Rep("turn", ExStance(yaw_deg=42.0), go=1.8, hold=1.2, back=1.8, rest=1.2),
+        Rep("turn", ExStance(yaw_deg=-42.0), go=1.8, hold=1.2, back=1.8, rest=1.2),
         Rep("glance", ExStance(yaw_deg=8.0), go=0.6, hold=0.8, back=0.6, rest=1.5, counts=False),
-        Rep("turn", ExStance(yaw_deg=30.0), go=1.5, hold=1.0, back=1.5, rest=1.2),
-        Rep("turn", ExStance(yaw_deg=-38.0), go=0.45, hold=0.2, back=0.45, rest=1.5),  # rushed
-        Rep("turn", ExStance(yaw_deg=-26.0), go=1.8, hold=1.2, back=1.8, rest=1.5),
+        Rep("turn", ExStance(yaw_deg=36.0), go=1.5, hold=1.0, back=1.5, rest=1.2),
+        Rep("turn", ExStance(yaw_deg=-40.0), go=0.45, hold=0.2, back=0.45, rest=1.5),  # rushed
+        Rep("turn", ExStance(yaw_deg=-34.0), go=1.8, hold=1.2, back=1.8, rest=1.5),
     )
 
 
@@ -296,12 +301,12 @@ def _coached_break() -> ExClip:
     """The 'neck-turns' routine as a person does it in front of the camera: its 20 s of slow turns
     (settling in first, the last turn rushed), then its 20 s of shoulder-blade squeezes, stepping out of
     view for a moment between the second and third squeeze."""
-    slow = Rep("turn", ExStance(yaw_deg=34.0), go=1.6, hold=1.0, back=1.6, rest=0.9)
+    slow = Rep("turn", ExStance(yaw_deg=40.0), go=1.6, hold=1.0, back=1.6, rest=0.9)
     turns = (
         slow,
-        replace(slow, peak=ExStance(yaw_deg=-32.0)),
-        replace(slow, peak=ExStance(yaw_deg=30.0)),
-        Rep("turn", ExStance(yaw_deg=-30.0), go=0.5, hold=0.3, back=0.5, rest=0.9),
+        replace(slow, peak=ExStance(yaw_deg=-40.0)),
+        replace(slow, peak=ExStance(yaw_deg=36.0)),
+        Rep("turn", ExStance(yaw_deg=-40.0), go=0.5, hold=0.3, back=0.5, rest=0.9),
     )
     squeeze = Rep("squeeze", ExStance(squeeze=1.0), go=1.0, hold=1.8, back=1.0, rest=1.2)
     reps = (

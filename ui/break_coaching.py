@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from posture.clock import Clock, SystemClock
+from posture.clock import Clock
 from posture.coach.runner import RoutineFinished, RunnerEvent, StepStarted
 from posture.errors import UserError
 from posture.exercise.coaching import CoachMessage
@@ -135,8 +135,8 @@ class BreakCoaching(QObject):
         runner = self.window.runner
         if self.feed is None or runner is None or runner.paused:
             return
-        for pose, t in self.feed.poll(self.clock.monotonic() - self._t0):
-            for m in self.session.feed(pose, t):
+        for signals, t in self.feed.poll(self.clock.monotonic() - self._t0):
+            for m in self.session.feed(signals, t):
                 self.messages.append(m)
                 coach = self.session.coach
                 self.panel.show_message(m, coach.progress_text() if coach else "")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from posture.cli.break_watch import add_watch_args, start_watch
 from posture.clock import Clock, SystemClock
 from posture.coach.routines import Catalogue, Routine, format_duration, load_catalogue
 from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, RunnerEvent, StepStarted, Tick
@@ -33,7 +34,6 @@ from posture.coach.safety import (
     load_safety_profile,
     save_safety_profile,
 )
-from posture.cli.break_watch import add_watch_args, start_watch
 from posture.errors import ConfigError, UserError
 
 DEFAULT_ROUTINE = "neck-reset"

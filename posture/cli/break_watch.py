@@ -59,8 +59,8 @@ class TerminalWatch:
                 self.session.step_started(None)
         if runner.paused:
             return
-        for pose, t in self.feed.poll(self.clock.monotonic() - self._t0):
-            for m in self.session.feed(pose, t):
+        for signals, t in self.feed.poll(self.clock.monotonic() - self._t0):
+            for m in self.session.feed(signals, t):
                 self.say(_line(m))
 
     def close(self, wall: float) -> str | None:
@@ -93,6 +93,7 @@ def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: T
     if not watched_steps(routine):
         print("note: this routine has no movement the camera can count; running it without the camera.", file=out)
         return None
+    from posture.exercise.face import FaceKeypointDetector
     from posture.pose import MediaPipePose
     from posture.sources import WebcamSource, open_source
 
@@ -104,7 +105,7 @@ def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: T
     except UserError as exc:
         print(f"note: {exc}; the break goes on without the camera.", file=out)
         return None
-    feed = FrameFeed(source, pose)
+    feed = FrameFeed(source, pose, faces=FaceKeypointDetector())
     try:
         feed.open()
     except UserError as exc:

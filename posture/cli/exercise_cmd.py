@@ -11,7 +11,7 @@ from typing import Any
 
 from posture.cli.common import Progress, positive_float
 from posture.errors import UserError
-from posture.exercise.movements import MOVEMENTS, PRIORITY
+from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS, PRIORITY
 
 
 def register(sub: Any) -> None:
@@ -34,7 +34,9 @@ def register(sub: Any) -> None:
     a.add_argument("--fps-in", type=positive_float, default=25.0, metavar="FPS",
                    help="frame rate of an image sequence (default 25)")
     a.add_argument("--movement", action="append", choices=PRIORITY, metavar="NAME",
-                   help=f"only look for this movement (repeatable): {', '.join(PRIORITY)}")
+                   help=f"look for this movement (repeatable): {', '.join(PRIORITY)}; default: turn and "
+                   "side_bend. Chin tucks, squeezes and shoulder rolls are only found when named, one at a time "
+                   "works best (they move the same measures and are taken for one another)")
     a.add_argument("--quiet", action="store_true", help="print nothing but errors")
     a.set_defaults(func=run_analyze)
     p.set_defaults(func=lambda args: _no_action(p))
@@ -47,6 +49,7 @@ def _no_action(p: argparse.ArgumentParser) -> int:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from posture.exercise.analysis import analyze_exercise
+    from posture.exercise.face import FaceKeypointDetector
     from posture.pose import MediaPipePose
     from posture.sources import WebcamSource, open_source
 
@@ -55,14 +58,16 @@ def run_analyze(args: argparse.Namespace) -> int:
     source = open_source(args.source, args.fps_in)
     if isinstance(source, WebcamSource):
         raise UserError("exercise analyze works on recordings; use 'posture break ROUTINE --watch' with a camera")
-    movements = tuple(m for m in PRIORITY if m in (args.movement or PRIORITY))
+    movements = tuple(m for m in PRIORITY if m in (args.movement or FREE_DEFAULT))
     # Tracking on: consecutive frames of one person, a fraction of a second apart.
     pose = MediaPipePose(tracking=True)
+    faces = FaceKeypointDetector()
     progress = Progress("analysing", enabled=None if not args.quiet else False)
     try:
-        result = analyze_exercise(source, pose, args.rate, movements, progress)
+        result = analyze_exercise(source, pose, args.rate, movements, progress, faces)
     finally:
         pose.close()
+        faces.close()
         progress.done()
     data = result.to_json()
     if args.json is not None:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
-from posture.exercise.movements import MOVEMENTS, PRIORITY
+from posture.exercise.face import FaceKeypointDetector
+from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS, PRIORITY
 from posture.exercise.tracker import ExerciseTracker, MovementSummary
 from posture.pose import PoseBackend
 from posture.sources import FrameSource, sample_frames
@@ -76,18 +77,22 @@ def analyze_exercise(
     source: FrameSource,
     pose: PoseBackend,
     rate_hz: float = DEFAULT_RATE_HZ,
-    movements: tuple[str, ...] = PRIORITY,
+    movements: tuple[str, ...] = FREE_DEFAULT,
     progress: Callable[[float], None] | None = None,
+    faces: FaceKeypointDetector | None = None,
 ) -> ExerciseAnalysis:
-    """Run every movement detector over a recorded source (opened here, closed by the caller)."""
+    """Run every movement detector over a recorded source (opened and closed here)."""
     tracker = ExerciseTracker(movements)
     last_t = 0.0
     with source:
         duration = source.duration
         for frame in sample_frames(source, rate_hz):
-            tracker.feed_pose(pose.detect(frame.image), frame.t)
+            found = pose.detect(frame.image)
+            face = faces.detect(frame.image, found) if faces is not None and found is not None else None
+            tracker.feed_pose(found, frame.t, face)
             last_t = frame.t
             if progress is not None and duration:
                 progress(min(1.0, frame.t / duration))
+    tracker.finish(last_t)
     return ExerciseAnalysis(source.name, duration or last_t, rate_hz, tracker.frames, tracker.frames_seen,
                             tracker.summaries())

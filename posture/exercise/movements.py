@@ -31,6 +31,9 @@ class Movement:
     invert: bool = False  # value = rest - raw (times 100) instead of raw - rest
     further: str = "a little further"  # what to say when a repetition is well short of the usual
     pitch_limit: float | None = None  # chin tucks: a nod bigger than this does not count
+    # Median of the last 3 samples: the size measures jitter by a few percent from frame to frame, as
+    # much as a small chin tuck. Costs one frame of delay, so only the size-based movements use it.
+    smooth: bool = False
 
 
 def _yaw(s: Signals) -> float | None:
@@ -60,18 +63,24 @@ MOVEMENTS: dict[str, Movement] = {
                  further="turn a little further, if it stays comfortable"),
         Movement("side_bend", "side bends", "°", True, enter=8.0, exit=3.5, min_seconds=1.6, raw=_roll,
                  further="let the ear drift a little further, if it stays comfortable"),
-        Movement("chin_tuck", "chin tucks", "%", False, enter=3.0, exit=1.2, min_seconds=1.2, raw=_size,
-                 log_scale=True, further="slide the chin back a little further, if it is comfortable",
-                 pitch_limit=0.22),
-        Movement("shoulder_roll", "shoulder rolls", "%", False, enter=5.0, exit=2.0, min_seconds=1.2, raw=_neck,
-                 invert=True, further="let the roll be a little bigger, if it is comfortable"),
-        Movement("squeeze", "shoulder-blade squeezes", "%", False, enter=3.0, exit=1.2, min_seconds=1.2,
-                 raw=_span, log_scale=True, further="draw the shoulder blades a little further back, gently"),
+        Movement("chin_tuck", "chin tucks", "%", False, enter=3.5, exit=1.5, min_seconds=1.2, raw=_size,
+                 log_scale=True, smooth=True, further="slide the chin back a little further, if it is comfortable",
+                 pitch_limit=0.10),
+        Movement("shoulder_roll", "shoulder rolls", "%", False, enter=3.0, exit=1.2, min_seconds=1.2, raw=_neck,
+                 log_scale=True, smooth=True, further="let the roll be a little bigger, if it is comfortable"),
+        Movement("squeeze", "shoulder-blade squeezes", "%", False, enter=3.5, exit=1.5, min_seconds=1.2,
+                 raw=_span, log_scale=True, smooth=True, further="draw the shoulder blades a little further back, gently"),
     )
 }
 # When two movements both seem to happen at once in a free recording, the first one in this order is
 # what the person did (a turn also moves the ears, a side bend also lowers them a little).
 PRIORITY: tuple[str, ...] = tuple(MOVEMENTS)
+# What a free recording is searched for unless movements are named. Turns and side bends are angles of
+# the head and stand out from anything else a person does at a desk. Chin tucks, squeezes and shoulder
+# rolls each move the same few measures (head size, shoulder width, neck length) by a few percent, and
+# in a recording where any of them may happen they are taken for one another; they are found when the
+# movement is named, as each step of a guided break names it.
+FREE_DEFAULT: tuple[str, ...] = ("turn", "side_bend")
 
 
 def relative(movement: Movement, raw: float, rest: float) -> float:

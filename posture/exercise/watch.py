@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from posture.coach.routines import Routine, Step
 from posture.exercise.coaching import CoachMessage, StepCoach
+from posture.exercise.face import FaceKeypointDetector
 from posture.exercise.movements import MOVEMENTS
-from posture.exercise.signals import signals_from_pose
-from posture.landmarks import Pose
+from posture.exercise.signals import Signals, signals_from_pose
 from posture.person import validate_pose
 from posture.pose import PoseBackend
 from posture.sources import FrameSource, RecordedSource
@@ -77,11 +77,13 @@ def watched_steps(routine: Routine) -> list[tuple[int, StepPlan]]:
 
 
 class FrameFeed:
-    """Frames at the watching rate, as (pose or None, seconds since watching began)."""
+    """Frames at the watching rate, as (movement signals or None, seconds since watching began)."""
 
-    def __init__(self, source: FrameSource, pose: PoseBackend, fps: float = WATCH_FPS) -> None:
+    def __init__(self, source: FrameSource, pose: PoseBackend, fps: float = WATCH_FPS,
+                 faces: FaceKeypointDetector | None = None) -> None:
         self.source = source
         self.pose = pose
+        self.faces = faces
         self.period = 1.0 / fps
         self._next = 0.0
         self._t0: float | None = None
@@ -93,14 +95,16 @@ class FrameFeed:
     def close(self) -> None:
         self.source.close()
         self.pose.close()
+        if self.faces is not None:
+            self.faces.close()
 
     @property
     def recorded(self) -> bool:
         return isinstance(self.source, RecordedSource)
 
-    def poll(self, t: float) -> list[tuple[Pose | None, float]]:
+    def poll(self, t: float) -> list[tuple[Signals | None, float]]:
         """Everything due up to time `t` (seconds since the break began)."""
-        out: list[tuple[Pose | None, float]] = []
+        out: list[tuple[Signals | None, float]] = []
         if self.recorded:
             assert isinstance(self.source, RecordedSource)
             while self._next <= t + 1e-9:
@@ -127,15 +131,16 @@ class FrameFeed:
         out.append(self._detect(frame.image, t))
         return out
 
-    def _detect(self, image: object, t: float) -> tuple[Pose | None, float]:
+    def _detect(self, image: object, t: float) -> tuple[Signals | None, float]:
         import numpy as np
 
         assert isinstance(image, np.ndarray)
         self.frames += 1
         pose = self.pose.detect(image)
-        if pose is not None and not validate_pose(pose).ok:
-            pose = None
-        return pose, t
+        if pose is None or not validate_pose(pose).ok:
+            return None, t
+        face = self.faces.detect(image, pose) if self.faces is not None else None
+        return signals_from_pose(pose, t, face), t
 
 
 class WatchedBreak:
@@ -163,10 +168,9 @@ class WatchedBreak:
         return CoachMessage(0.0, "watch", f"watching: {MOVEMENTS[self.plan.movement].name}{side}, "
                             f"aim for {self.plan.target} at your own pace")
 
-    def feed(self, pose: Pose | None, t: float) -> list[CoachMessage]:
+    def feed(self, signals: Signals | None, t: float) -> list[CoachMessage]:
         if self.coach is None:
             return []
-        signals = signals_from_pose(pose, t) if pose is not None else None
         out = self.coach.feed(signals, t)
         self.messages.extend(out)
         return out
