@@ -30,7 +30,9 @@ class Movement:
     log_scale: bool = False  # value = -100 * ln(raw / rest): a shrink in percent
     invert: bool = False  # value = rest - raw (times 100) instead of raw - rest
     further: str = "a little further"  # what to say when a repetition is well short of the usual
-    pitch_limit: float | None = None  # chin tucks: a nod bigger than this does not count
+    # Chin tucks: a nod bigger than this (nose drop below the ear line, in half ear distances) does not
+    # count. The nose stands ~100 mm in front of ears ~72 mm from the midline, so 0.25 is a nod of ~10°.
+    pitch_limit: float | None = None
     # Median of the last 3 samples: the size measures jitter by a few percent from frame to frame, as
     # much as a small chin tuck. Costs one frame of delay, so only the size-based movements use it.
     smooth: bool = False
@@ -65,7 +67,7 @@ MOVEMENTS: dict[str, Movement] = {
                  further="let the ear drift a little further, if it stays comfortable"),
         Movement("chin_tuck", "chin tucks", "%", False, enter=3.5, exit=1.5, min_seconds=1.2, raw=_size,
                  log_scale=True, smooth=True, further="slide the chin back a little further, if it is comfortable",
-                 pitch_limit=0.10),
+                 pitch_limit=0.25),
         Movement("shoulder_roll", "shoulder rolls", "%", False, enter=3.0, exit=1.2, min_seconds=1.2, raw=_neck,
                  log_scale=True, smooth=True, further="let the roll be a little bigger, if it is comfortable"),
         Movement("squeeze", "shoulder-blade squeezes", "%", False, enter=3.5, exit=1.5, min_seconds=1.2,
