@@ -11,6 +11,8 @@ camera cannot be opened, the break runs exactly as it does without coaching.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
@@ -67,7 +69,7 @@ class CoachingPanel(QFrame):
         elif message.kind == "done":
             self.message_label.setText("That's the set. Rest until the step ends.")
         else:
-            self.message_label.setText("")
+            self.message_label.setText("Counted. Slow and easy, only as far as is comfortable.")
         self.message_label.setStyleSheet(f"color: {KIND_COLOURS.get(message.kind, '#404040')};")
 
     def hide_step(self) -> None:
@@ -151,3 +153,41 @@ class BreakCoaching(QObject):
         rec = self.session.mobility(self.clock.wall())
         if rec is not None and self.on_mobility is not None:
             self.on_mobility(rec)
+
+
+def run_watched(window: BreakWindow, coaching: BreakCoaching, clock: FakeClockLike, until_s: float,
+                step_s: float = 1 / 12) -> None:
+    """Advance a fake clock, ticking the window and the coaching as their timers would (tests, screenshots)."""
+    t = 0.0
+    while t < until_s and window.result is None:
+        clock.advance(step_s)
+        t += step_s
+        window.tick()
+        coaching.poll()
+
+
+class FakeClockLike(Clock, Protocol):
+    def advance(self, seconds: float) -> None: ...
+
+
+def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float = 14.0) -> Path:
+    """The neck-turns break, watched through a recording, grabbed `at_s` seconds in (for the README)."""
+    from posture.clock import FakeClock
+    from posture.coach.routines import load_catalogue
+    from posture.exercise.face import FaceKeypointDetector
+    from posture.pose import MediaPipePose
+    from posture.sources import VideoFileSource
+
+    routine = load_catalogue().get("neck-turns")
+    assert routine is not None
+    clock = FakeClock()
+    window = BreakWindow(routine, clock=clock)
+    feed = FrameFeed(VideoFileSource(clip), MediaPipePose(tracking=True), faces=FaceKeypointDetector())
+    coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
+    window.resize(760, 560)
+    run_watched(window, coaching, clock, at_s)
+    png = Path(png)
+    window.grab().save(str(png))
+    coaching.finish()
+    window.close()
+    return png

@@ -110,3 +110,24 @@ class MobilityPanel(Panel):
                 parts.append(text)
         self.subtitle.setText("   |   ".join(parts) + "   (your own peaks; no target)")
         self.show_content()
+
+
+def demo_rows(last: date, breaks: int = 24, seed: int = 3) -> list[BreakMobility]:
+    """A plausible six weeks of watched breaks (for the README picture and tests): turns that free up
+    slowly, the right side a little stiffer, and the odd stiff morning."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = datetime.combine(last - timedelta(days=42), datetime.min.time()).timestamp()
+    for i in range(breaks):
+        wall = start + (i * 42 / breaks) * 86400 + float(rng.uniform(9, 17)) * 3600
+        ease = i / breaks
+        stiff = 0.85 if rng.random() < 0.12 else 1.0
+        values: dict[str, float | None] = {
+            "turn_left_deg": round(stiff * (52 + 8 * ease + float(rng.normal(0, 2))), 1),
+            "turn_right_deg": round(stiff * (43 + 9 * ease + float(rng.normal(0, 2))), 1),
+            "bend_left_deg": round(stiff * (24 + 3 * ease + float(rng.normal(0, 1.5))), 1) if i % 2 else None,
+            "bend_right_deg": round(stiff * (22 + 4 * ease + float(rng.normal(0, 1.5))), 1) if i % 2 else None,
+            "tuck_depth_pct": round(5.5 + 1.5 * ease + float(rng.normal(0, 0.5)), 1) if i % 3 == 0 else None,
+        }
+        rows.append(BreakMobility(wall, "neck-turns", values, {"turn": 4}))
+    return rows
