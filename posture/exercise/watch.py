@@ -127,7 +127,8 @@ class FrameFeed:
         frame = self.source.read()
         if frame is None:
             return [(None, t)]
-        self._next = t + self.period
+        # Keep to the grid (a slow frame does not push every later one back), but never queue a backlog.
+        self._next = max(self._next + self.period, t)
         out.append(self._detect(frame.image, t))
         return out
 
