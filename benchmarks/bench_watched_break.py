@@ -16,6 +16,7 @@ production pace (WATCH_FPS frames a second).
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -150,6 +151,7 @@ def main() -> int:
         if match is not None and abs(match - end) <= 1.0:
             latencies.append((w - match) * 1000)
     cpu_pct = 100 * cpu / wall
+    load = os.getloadavg()[0]
     result = {
         "cpu_pct": cpu_pct, "wall_s": wall, "frames": feed.frames, "fps": WATCH_FPS,
         "latency_ms": latencies, "messages": said, "truth_ends": truth,
@@ -176,7 +178,8 @@ def main() -> int:
         "printed count.\n\n"
         + table(["measure", "result", "target", "met"], rows)
         + "\n\nPer repetition (ms): " + ", ".join(f"{v:.0f}" for v in latencies)
-        + f"\n\nMachine: {machine()}\n"
+        + f"\n\nMachine: {machine()}; 1-minute load average at the end {load:.1f} on 2 cores (the frame rate "
+        "reached, above, shows how much the neighbours left us)\n"
     )
     replace_section("watched_break", body)
     print(body)

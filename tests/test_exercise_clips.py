@@ -16,8 +16,8 @@ import pytest
 from posture.exercise.analysis import ExerciseAnalysis, analyze_exercise
 from posture.exercise.face import FaceKeypointDetector
 from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS
-from posture.pose import MediaPipePose
 from posture.exercise.watch import WATCH_FPS
+from posture.pose import MediaPipePose
 from posture.sources import VideoFileSource
 
 CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"

@@ -12,14 +12,15 @@ with solvePnP (tests/face_reference.py), which shares no model with what the app
 from __future__ import annotations
 
 import pytest
-
 from face_reference import FaceMeshYaw
-from footage import FOOTAGE, need
+
 from posture.exercise.face import FaceKeypointDetector
 from posture.exercise.signals import signals_from_pose
 from posture.exercise.tracker import ExerciseTracker
 from posture.pose import MediaPipePose
 from posture.sources import open_source
+
+from footage import FOOTAGE, need
 
 # Targets fixed by the issue.
 TURN_FOUND_ABOVE_DEG = 30.0

@@ -55,7 +55,8 @@ class FaceKeypointDetector:
             if len(kp) < 6:
                 continue
             pts = [np.array([p.x * aspect, p.y], dtype=float) for p in kp[:6]]
-            face = FaceKeypoints(*pts, box_height=float(d.location_data.relative_bounding_box.height),
+            face = FaceKeypoints(pts[0], pts[1], pts[2], pts[3], pts[4], pts[5],
+                                 box_height=float(d.location_data.relative_bounding_box.height),
                                  score=float(d.score[0]))
             key = -face.score if near is None else float(np.linalg.norm(face.nose - near.xy(P.NOSE)))
             if key < best_key:
