@@ -70,6 +70,7 @@ class RepDetector:
         self._max_pitch = 0.0
         self._need_rest = False  # after a dropped repetition, wait for rest before counting again
         self._window: list[tuple[float, float]] = []  # (t, signed value) within PEAK_WINDOW_S, while active
+        self._trail: list[tuple[float, float]] = []  # (t, value) since the last resting sample
         self._recent: list[float] = []  # last raw samples, for movements that smooth
         self.value: float | None = None  # latest value relative to rest (for live displays)
         self.repetitions: list[Repetition] = []
@@ -162,6 +163,9 @@ class RepDetector:
                 self._last_rest_t = t
                 self._need_rest = False
                 self._drift(raw, raw_pitch, dt)
+                self._trail = [(t, v)]
+            else:
+                self._trail.append((t, v))
             if self._counts(v) and not self._need_rest:
                 self._pending += 1
                 if self._pending >= CONFIRM_SAMPLES:
@@ -175,6 +179,7 @@ class RepDetector:
                 self._pending = 0
             return None
         signed = v * self._sign
+        self._trail.append((t, v))
         self._window = [(wt, wv) for wt, wv in self._window if t - wt < PEAK_WINDOW_S - 1e-9] + [(t, signed)]
         level = sum(wv for _, wv in self._window) / len(self._window)
         if level > self._peak:
@@ -187,7 +192,7 @@ class RepDetector:
         back = level if len(self._window) >= 3 else signed
         if back < max(m.exit, RETURN_SHARE * self._peak):
             rep = Repetition(
-                m.key, side_of(m, self._sign), round(self._start, 3), round(self._peak_t, 3), round(t, 3),
+                m.key, side_of(m, self._sign), round(self._rise_start(), 3), round(self._peak_t, 3), round(t, 3),
                 round(self._peak, 2),
                 nodded=m.pitch_limit is not None and self._max_pitch > m.pitch_limit,
             )
@@ -196,6 +201,14 @@ class RepDetector:
             self.repetitions.append(rep)
             return rep
         return None
+
+    def _rise_start(self) -> float:
+        """When the movement left rest, judged like its return: the last sample before the peak that was
+        within `RETURN_SHARE` of the peak (or inside `exit`). A short, jittery rest before the movement
+        would otherwise put the start at the end of the previous repetition."""
+        level = max(self.movement.exit, RETURN_SHARE * self._peak)
+        before = [wt for wt, wv in self._trail if wt <= self._peak_t and wv * self._sign < level]
+        return max(before) if before else self._start
 
     def _drift(self, raw: float, raw_pitch: float | None, dt: float) -> None:
         if self.rest is None or dt <= 0:
