@@ -7,14 +7,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from posture.args import Subparsers
 from posture.cli.common import Progress, positive_float
 from posture.errors import UserError
 from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS, PRIORITY
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "exercise",
         help="find neck and shoulder exercise repetitions in a recording",
