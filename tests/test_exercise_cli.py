@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from posture.cli import break_cmd, main
+from posture.coach.safety import SafetyProfile, save_safety_profile
 from posture.store.db import MIGRATIONS, SCHEMA_VERSION, migrate, open_db
 from posture.store.mobility import BreakMobility, breaks_between, record_break, usual_range
 
@@ -20,6 +21,14 @@ CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"
 @pytest.fixture(autouse=True)
 def no_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(break_cmd, "stdin_is_tty", lambda: False)
+
+
+@pytest.fixture
+def answered(tmp_path: Path) -> list[str]:
+    """Safety questions answered 'no' to everything: movement routines are offered."""
+    path = tmp_path / "answers.json"
+    save_safety_profile(SafetyProfile(answered_at=1.0), path)
+    return ["--safety-answers", str(path)]
 
 
 def test_analyze_writes_count_and_each_repetitions_times(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,14 +62,14 @@ def test_analyze_refuses_a_folder_as_json_output(tmp_path: Path, capsys: pytest.
     assert "is a folder" in capsys.readouterr().err
 
 
-def test_watched_break_counts_coaches_and_stores_range_of_motion(tmp_path: Path,
+def test_watched_break_counts_coaches_and_stores_range_of_motion(tmp_path: Path, answered: list[str],
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """The neck-turns routine with the camera watching (a recording of it): turns counted with a
     'slower' for the rushed one, squeezes counted, the moment out of view noticed, and the range of
     motion stored in the history."""
     db = tmp_path / "history.db"
     code = main(["break", "neck-turns", "--watch", str(CLIPS / "ex_coached_break.mp4"), "--speed", "2000",
-                 "--db", str(db)])
+                 "--db", str(db), *answered])
     out = capsys.readouterr().out
     assert code == 0
     lines = [line.strip() for line in out.splitlines()]
@@ -82,10 +91,10 @@ def test_watched_break_counts_coaches_and_stores_range_of_motion(tmp_path: Path,
     assert rows[0].value("bend_left_deg") is None  # no side bends in this routine
 
 
-def test_break_goes_on_without_coaching_when_the_camera_cannot_open(tmp_path: Path,
+def test_break_goes_on_without_coaching_when_the_camera_cannot_open(tmp_path: Path, answered: list[str],
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["break", "neck-turns", "--watch", str(tmp_path / "missing.mp4"), "--speed", "5000",
-                 "--db", str(tmp_path / "h.db")])
+                 "--db", str(tmp_path / "h.db"), *answered])
     out = capsys.readouterr().out
     assert code == 0
     assert "the break goes on without the camera" in out and "Done (0:40)" in out
