@@ -11,6 +11,9 @@ with solvePnP (tests/face_reference.py), which shares no model with what the app
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from face_reference import FaceMeshYaw
 
@@ -100,3 +103,15 @@ def test_talking_or_sitting_still_counts_nothing(name: str) -> None:
     summaries = tracker.summaries()
     assert tracker.frames_seen >= 0.8 * tracker.frames
     assert {m: s.count for m, s in summaries.items()} == {"turn": 0, "side_bend": 0}
+
+
+def test_analyze_command_on_the_office_clip(tmp_path: Path) -> None:
+    from posture.cli import main
+
+    out = tmp_path / "office.json"
+    clip = need(FOOTAGE / "office_desk_1280x720.264")
+    assert main(["exercise", "analyze", str(clip), "--rate", "25", "--facing-camera", "--json", str(out),
+                 "--quiet"]) == 0
+    turns = json.loads(out.read_text())["movements"]["turn"]
+    assert turns["count"] == 1 and turns["repetitions"][0]["side"] == "right"
+    assert turns["peak_right"] > TURN_FOUND_ABOVE_DEG

@@ -37,6 +37,9 @@ def register(sub: Subparsers) -> None:
                    help=f"look for this movement (repeatable): {', '.join(PRIORITY)}; default: turn and "
                    "side_bend. Chin tucks, squeezes and shoulder rolls are only found when named, one at a time "
                    "works best (they move the same measures and are taken for one another)")
+    a.add_argument("--facing-camera", action="store_true",
+                   help="measure turns and side bends from facing the camera, instead of from the position held "
+                   "in the first second (for clips that start in the middle of a movement)")
     a.add_argument("--quiet", action="store_true", help="print nothing but errors")
     a.set_defaults(func=run_analyze)
     p.set_defaults(func=lambda args: _no_action(p))
@@ -64,7 +67,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     faces = FaceKeypointDetector()
     progress = Progress("analysing", enabled=None if not args.quiet else False)
     try:
-        result = analyze_exercise(source, pose, args.rate, movements, progress, faces)
+        rest = {"turn": 0.0, "side_bend": 0.0} if args.facing_camera else None
+        result = analyze_exercise(source, pose, args.rate, movements, progress, faces, rest)
     finally:
         pose.close()
         faces.close()

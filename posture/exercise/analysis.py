@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -80,9 +80,10 @@ def analyze_exercise(
     movements: tuple[str, ...] = FREE_DEFAULT,
     progress: Callable[[float], None] | None = None,
     faces: FaceKeypointDetector | None = None,
+    rest: Mapping[str, float] | None = None,
 ) -> ExerciseAnalysis:
     """Run every movement detector over a recorded source (opened and closed here)."""
-    tracker = ExerciseTracker(movements)
+    tracker = ExerciseTracker(movements, rest)
     last_t = 0.0
     with source:
         duration = source.duration
