@@ -1,4 +1,4 @@
-"""Range of motion per watched break: one row per break in the `mobility` table (schema 2).
+"""Range of motion per watched break: one row per break in the `mobility` table (schema 3).
 
 What is stored is the peak of each movement in that break: turn left / right and side bend left / right
 in degrees, chin-tuck depth in percent (how much smaller the face got as the head slid back), plus the
@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Literal SQL for migration 1 -> 2 (applied by posture.store.db inside its one migration transaction).
-MOBILITY_MIGRATION_SQL: tuple[str, ...] = (
-    """CREATE TABLE mobility (
+# Literal SQL for the migration that adds the table (schema 3), applied by posture.store.db inside its
+# one migration transaction.
+MOBILITY_SQL = """
+CREATE TABLE mobility (
     id INTEGER PRIMARY KEY,
     wall REAL NOT NULL,              -- epoch seconds when the watched break ended
     routine TEXT NOT NULL,
@@ -27,9 +28,9 @@ MOBILITY_MIGRATION_SQL: tuple[str, ...] = (
     bend_right_deg REAL,
     tuck_depth_pct REAL,
     reps TEXT NOT NULL DEFAULT '{}'  -- {"turn": 4, ...}: repetitions counted per movement
-)""",
-    "CREATE INDEX mobility_by_wall ON mobility(wall)",
-)
+);
+CREATE INDEX mobility_by_wall ON mobility(wall);
+"""
 
 # Measures stored per break: (column, movement, side).
 MEASURES: tuple[tuple[str, str, str | None], ...] = (
@@ -61,11 +62,6 @@ class BreakMobility:
 
     def value(self, column: str) -> float | None:
         return self.values.get(column)
-
-
-def apply_migration(conn: sqlite3.Connection) -> None:
-    for statement in MOBILITY_MIGRATION_SQL:
-        conn.execute(statement)
 
 
 def insert_break(conn: sqlite3.Connection, rec: BreakMobility) -> None:
