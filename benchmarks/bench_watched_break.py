@@ -32,11 +32,11 @@ from benchmarks.common import SAMPLES, ProcWatch, fmt, machine, replace_section,
 from posture.clock import SystemClock  # noqa: E402
 from posture.coach.routines import load_catalogue  # noqa: E402
 from posture.coach.runner import RoutineRunner, StepStarted  # noqa: E402
-from posture.exercise.face import FaceKeypointDetector  # noqa: E402
+from posture.exercise.face import make_face_keypoints  # noqa: E402
 from posture.exercise.reps import RepDetector  # noqa: E402
 from posture.exercise.signals import signals_from_pose  # noqa: E402
 from posture.exercise.watch import WATCH_FPS, FrameFeed, WatchedBreak, plan_for  # noqa: E402
-from posture.pose import MediaPipePose  # noqa: E402
+from posture.pose import make_pose  # noqa: E402
 from posture.sources import Frame, FrameSource, VideoFileSource  # noqa: E402
 
 CLIP = SAMPLES / "ex_coached_break.mp4"
@@ -80,7 +80,7 @@ class ReplayCamera(FrameSource):
 
 def movement_times(routine_steps: list[tuple[float, float, str]]) -> list[float]:
     """Offline, every frame: when each repetition came back past the return threshold (clip seconds)."""
-    pose, faces = MediaPipePose(tracking=True), FaceKeypointDetector()
+    pose, faces = make_pose(tracking=True), make_face_keypoints()
     ends: list[float] = []
     with VideoFileSource(CLIP) as video:
         detector: RepDetector | None = None
@@ -99,11 +99,13 @@ def movement_times(routine_steps: list[tuple[float, float, str]]) -> list[float]
                 if detector is not None:
                     detector.missing(frame.t)
                 continue
-            rep = detector.feed(signals_from_pose(found, frame.t, faces.detect(frame.image, found)))
+            face = faces.detect(frame.image, found) if faces is not None else None
+            rep = detector.feed(signals_from_pose(found, frame.t, face))
             if rep is not None:
                 ends.append(rep.end)
     pose.close()
-    faces.close()
+    if faces is not None:
+        faces.close()
     return ends
 
 
@@ -119,7 +121,7 @@ def main() -> int:
     truth = movement_times(bounds)
 
     clock = SystemClock()
-    feed = FrameFeed(ReplayCamera(CLIP), MediaPipePose(tracking=True), faces=FaceKeypointDetector())
+    feed = FrameFeed(ReplayCamera(CLIP), make_pose(tracking=True), faces=make_face_keypoints())
     session = WatchedBreak(routine)
     runner = RoutineRunner(routine, clock)
     said: list[tuple[float, str, str, float | None]] = []

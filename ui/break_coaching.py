@@ -174,15 +174,15 @@ def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float
     """The neck-turns break, watched through a recording, grabbed `at_s` seconds in (for the README)."""
     from posture.clock import FakeClock
     from posture.coach.routines import load_catalogue
-    from posture.exercise.face import FaceKeypointDetector
-    from posture.pose import MediaPipePose
+    from posture.exercise.face import make_face_keypoints
+    from posture.pose import make_pose
     from posture.sources import VideoFileSource
 
     routine = load_catalogue().get("neck-turns")
     assert routine is not None
     clock = FakeClock()
     window = BreakWindow(routine, clock=clock)
-    feed = FrameFeed(VideoFileSource(clip), MediaPipePose(tracking=True), faces=FaceKeypointDetector())
+    feed = FrameFeed(VideoFileSource(clip), make_pose(tracking=True), faces=make_face_keypoints())
     coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
     window.resize(760, 560)
     run_watched(window, coaching, clock, at_s)

@@ -93,19 +93,19 @@ def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: T
     if not watched_steps(routine):
         print("note: this routine has no movement the camera can count; running it without the camera.", file=out)
         return None
-    from posture.exercise.face import FaceKeypointDetector
-    from posture.pose import MediaPipePose
+    from posture.exercise.face import make_face_keypoints
+    from posture.pose import make_pose
     from posture.sources import WebcamSource, open_source
 
     try:
         source = open_source(args.watch, 25.0)
         if isinstance(source, WebcamSource):
             source = WebcamSource(source.index, requested_fps=WATCH_FPS * 2)
-        pose = MediaPipePose(tracking=True)
+        pose = make_pose(tracking=True)
     except UserError as exc:
         print(f"note: {exc}; the break goes on without the camera.", file=out)
         return None
-    feed = FrameFeed(source, pose, faces=FaceKeypointDetector())
+    feed = FrameFeed(source, pose, faces=make_face_keypoints())
     try:
         feed.open()
     except UserError as exc:

@@ -52,8 +52,8 @@ def _no_action(p: argparse.ArgumentParser) -> int:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from posture.exercise.analysis import analyze_exercise
-    from posture.exercise.face import FaceKeypointDetector
-    from posture.pose import MediaPipePose
+    from posture.exercise.face import make_face_keypoints
+    from posture.pose import make_pose
     from posture.sources import WebcamSource, open_source
 
     if args.json is not None and str(args.json) != "-" and args.json.is_dir():
@@ -63,15 +63,16 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise UserError("exercise analyze works on recordings; use 'posture break ROUTINE --watch' with a camera")
     movements = tuple(m for m in PRIORITY if m in (args.movement or FREE_DEFAULT))
     # Tracking on: consecutive frames of one person, a fraction of a second apart.
-    pose = MediaPipePose(tracking=True)
-    faces = FaceKeypointDetector()
+    pose = make_pose(tracking=True)
+    faces = make_face_keypoints()
     progress = Progress("analysing", enabled=None if not args.quiet else False)
     try:
         rest = {"turn": 0.0, "side_bend": 0.0} if args.facing_camera else None
         result = analyze_exercise(source, pose, args.rate, movements, progress, faces, rest)
     finally:
         pose.close()
-        faces.close()
+        if faces is not None:
+            faces.close()
         progress.done()
     data = result.to_json()
     if args.json is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.landmarks import P, Pose
-from posture.pose import _quiet_native_logs, _to_rgb, check_frame
+from posture.pose import check_frame, legacy_available, quiet_native_logs, to_rgb
 
 # The detector's nose and the pose model's nose agree to a few hundredths of the image height; a face
 # farther than this from the user's nose is someone else's.
@@ -36,7 +36,7 @@ class FaceKeypoints:
 
 class FaceKeypointDetector:
     def __init__(self, min_confidence: float = 0.5) -> None:
-        _quiet_native_logs()
+        quiet_native_logs()
         import mediapipe as mp
 
         self._det = mp.solutions.face_detection.FaceDetection(model_selection=0,
@@ -47,7 +47,7 @@ class FaceKeypointDetector:
         frame = check_frame(frame_bgr)
         h, w = frame.shape[:2]
         aspect = w / h
-        result = self._det.process(_to_rgb(frame))
+        result = self._det.process(to_rgb(frame))
         best: FaceKeypoints | None = None
         best_key = float("inf")
         for d in result.detections or []:
@@ -67,3 +67,9 @@ class FaceKeypointDetector:
 
     def close(self) -> None:
         self._det.close()
+
+
+def make_face_keypoints() -> FaceKeypointDetector | None:
+    """The face detector where this install has it (the legacy MediaPipe solutions); without it the
+    head's turn, tilt and size come from the pose model's face landmarks instead."""
+    return FaceKeypointDetector() if legacy_available() else None
