@@ -49,7 +49,7 @@ class SourceSpec:
     def factory(self, clock: Clock) -> Any:
         if self.camera is not None:
             index = self.camera
-            return lambda: WebcamSource(index)
+            return lambda: WebcamSource(index, clock=clock)
         replay = ReplaySource(str(self.path), clock, loop=self.loop, fps_in=self.fps_in)
 
         def make() -> FrameSource:

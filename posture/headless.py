@@ -109,7 +109,9 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
         stop.set()
         monitor.stop()
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    # SIGHUP: the terminal it ran in was closed; stop as cleanly as for Ctrl-C or a service stop.
+    stops = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    old = {s: signal.signal(s, on_signal) for s in stops}
     try:
         wait = stop.wait if isinstance(clock, SystemClock) else None
         monitor.run(max_seconds=args.duration, realtime_wait=wait)

@@ -18,6 +18,8 @@ import numpy as np
 
 from posture.analyzer import Analysis, Analyzer
 from posture.baseline import Baseline
+from posture.camera_policy import CameraLightPolicy
+from posture.camera_settle import CameraUnsettled, settled
 from posture.clock import Clock
 from posture.coach.nudges import NudgePolicy
 from posture.effect_tracker import EffectTracker
@@ -28,7 +30,7 @@ from posture.replay import ReplaySource
 from posture.samples import Event, PostureSample
 from posture.sampling import AdaptiveRate
 from posture.settings import Settings
-from posture.sources import FrameSource, WebcamSource
+from posture.sources import FrameSource
 from posture.stall import SourceStalled, guard, unwrap
 
 SampleCallback = Callable[[PostureSample], None]
@@ -40,8 +42,6 @@ RETRY_MIN_S = 2.0
 RETRY_MAX_S = 30.0
 # A camera read that returns nothing this many times in a row means the camera is gone.
 LOST_AFTER_FAILED_READS = 3
-# Close the camera between samples when the next one is at least this far away (the light goes off).
-DUTY_CYCLE_MIN_INTERVAL_S = 3.0
 
 
 @dataclass
@@ -108,6 +108,8 @@ class Monitor:
         self._env_reason: str | None = None
         self.source_name = source_name
         self.effects = EffectTracker()
+        # When the camera (and its light) is on: see posture/camera_policy.py.
+        self.light = CameraLightPolicy()
         self.stop_event = threading.Event()
         self.ended = False
         self.session_started = False
@@ -156,6 +158,9 @@ class Monitor:
 
     def stop(self) -> None:
         self.stop_event.set()
+        source = self._source
+        if source is not None and hasattr(source, "interrupt"):
+            source.interrupt()  # a camera opening, settling or stalled must not hold up quitting
 
     def apply_settings(self, settings: Settings) -> None:
         """Take new settings without a restart: sensitivity, nudge timing, quiet hours, sampling mode.
@@ -222,13 +227,25 @@ class Monitor:
         if reason is not None:
             self._release(reason)
             return 1.0
+        if self._source is None:
+            hold = self.light.wait_before_open(now)
+            if hold > 0:
+                return hold  # the camera is off while nobody is there; the presence check is not due yet
         source = self._ensure_source(now)
         if source is None:
             return max(1.0, self._retry_at - now)
         try:
             frame = source.read()
         except SourceStalled as exc:
+            if self.stop_event.is_set():
+                return 0.0
             self._camera_fault("camera_lost", str(exc))
+            return 1.0
+        except CameraUnsettled as exc:
+            # Never judge a warm-up frame: skip this sample, keep the camera open and try again soon.
+            if not self.status.extra.get("camera_unsettled"):
+                self.status.extra["camera_unsettled"] = str(exc)
+                self.emit([Event(now, self.clock.wall(), "camera_unsettled", {"error": str(exc)})])
             return 1.0
         except SourceError:
             frame = None
@@ -254,9 +271,16 @@ class Monitor:
             self._frame_listener(frame.image, analysis)
         interval = self.fixed_interval or (self.rate.next_interval(analysis.sample) if self.adaptive
                                            else 1.0 / self.rate.fast_hz)
-        if (isinstance(unwrap(source), WebcamSource) and self.settings.close_camera_between_samples
-                and interval >= DUTY_CYCLE_MIN_INTERVAL_S and self._frame_listener is None):
-            self._release(None)  # the camera light goes off until the next sample
+        if getattr(unwrap(source), "warms_up", False):
+            decision = self.light.after_sample(
+                analysis.sample.t, analysis.sample.person, interval,
+                battery=self.settings.sampling_mode == "battery",
+                close_between=self.settings.close_camera_between_samples,
+                frames_watched=self._frame_listener is not None)
+            self.status.extra["camera_off"] = decision.why
+            if not decision.keep_open:
+                self._release(None)  # the light goes off until the presence check or the next sample
+            interval = decision.next_in
         return interval
 
     # -- internals --------------------------------------------------------------------------------
@@ -330,7 +354,8 @@ class Monitor:
             return self._source
         if now < self._retry_at:
             return None
-        raw = self._open_source()
+        # A camera's warm-up frames after each open are read and dropped, never judged.
+        raw = settled(self._open_source(), self.clock)
         # Live sources run behind a stall guard: a driver stuck in open() or read() becomes a reported
         # camera fault instead of a frozen loop that no longer answers pause or quit.
         source = guard(raw) if raw.live else raw
@@ -355,6 +380,7 @@ class Monitor:
         self.status.paused_reason = None
         self._retry_delay = RETRY_MIN_S
         self._source = source
+        self.light.opened(now)
         return source
 
     def _camera_fault(self, reason: str, message: str) -> None:
