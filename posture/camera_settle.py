@@ -24,6 +24,7 @@ import numpy as np
 from posture.clock import Clock
 from posture.errors import SourceError
 from posture.sources import Frame, FrameSource
+from posture.stall import SourceStalled
 
 FRAMES = 3
 LUMA_TOLERANCE = 0.02  # relative spread of mean luma over the last FRAMES frames
@@ -109,6 +110,7 @@ class SettledSource(FrameSource):
         self.settle_times: list[float] = []  # clock seconds from open to the first settled frame, per open
         self.timeouts = 0
         self._opened_at = 0.0
+        self._interrupted = False
 
     @property
     def fps(self) -> float | None:
@@ -139,6 +141,8 @@ class SettledSource(FrameSource):
                 self.frames_decoded += 1
                 return frame
             self.warmup_frames += 1
+            if self._interrupted:
+                raise SourceStalled(f"{self.name}: stopped while settling")
             if self.clock.monotonic() >= deadline:
                 self.timeouts += 1
                 raise CameraUnsettled(
@@ -148,6 +152,12 @@ class SettledSource(FrameSource):
 
     def skip(self) -> bool:
         return self.inner.skip()
+
+    def interrupt(self) -> None:
+        """Quitting: make a read in progress give up now (passed on to the stall guard inside)."""
+        self._interrupted = True
+        if hasattr(self.inner, "interrupt"):
+            self.inner.interrupt()
 
     def close(self) -> None:
         self.inner.close()

@@ -354,11 +354,11 @@ class Monitor:
             return self._source
         if now < self._retry_at:
             return None
-        # A camera's warm-up frames after each open are read and dropped, never judged.
-        raw = settled(self._open_source(), self.clock)
+        raw = self._open_source()
         # Live sources run behind a stall guard: a driver stuck in open() or read() becomes a reported
-        # camera fault instead of a frozen loop that no longer answers pause or quit.
-        source = guard(raw) if raw.live else raw
+        # camera fault instead of a frozen loop that no longer answers pause or quit. A camera's
+        # warm-up frames after each open are then read (each read guarded) and dropped, never judged.
+        source = settled(guard(raw) if raw.live else raw, self.clock)
         try:
             source.open()
         except SourceError as exc:

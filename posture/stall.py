@@ -322,7 +322,7 @@ def guard(source: FrameSource, read_timeout_s: float | None = None,
 
 
 def unwrap(source: FrameSource | None) -> FrameSource | None:
-    """The source inside any guard, for checks such as `isinstance(..., WebcamSource)`."""
-    while isinstance(source, StallGuard):
-        source = source.inner
+    """The source inside any guard or settle gate, for checks such as `isinstance(..., WebcamSource)`."""
+    while source is not None and isinstance(getattr(source, "inner", None), FrameSource):
+        source = source.inner  # type: ignore[attr-defined]
     return source
