@@ -96,6 +96,7 @@ class Monitor:
         # own scale: SystemClock.monotonic() counts from boot, so an absolute span never matched in real time.
         self._origin: float | None = None
         self._source: FrameSource | None = None
+        self._opening: FrameSource | None = None  # a source inside open(), so stop() can interrupt it
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._sample_listeners: list[SampleCallback] = []
         self._event_listeners: list[EventCallback] = []
@@ -158,7 +159,7 @@ class Monitor:
 
     def stop(self) -> None:
         self.stop_event.set()
-        source = self._source
+        source = self._source or self._opening
         if source is not None and hasattr(source, "interrupt"):
             source.interrupt()  # a camera opening, settling or stalled must not hold up quitting
 
@@ -359,9 +360,17 @@ class Monitor:
         # camera fault instead of a frozen loop that no longer answers pause or quit. A camera's
         # warm-up frames after each open are then read (each read guarded) and dropped, never judged.
         source = settled(guard(raw) if raw.live else raw, self.clock)
+        self._opening = source
         try:
+            if self.stop_event.is_set():
+                raise SourceStalled(f"{source.name}: stopping")
             source.open()
         except SourceError as exc:
+            # Let go of what failed to open: a stalled open that completes later is then released by
+            # the guard, instead of leaving the camera (and its light) on with nobody reading it.
+            source.close()
+            if self.stop_event.is_set():
+                return None  # quitting while the camera opened
             if isinstance(unwrap(source), ReplaySource):
                 # A recording that cannot be opened will not get better by retrying: say so and end.
                 self.emit([Event(now, self.clock.wall(), "camera_lost", {"error": str(exc), "retrying": False})])
@@ -375,6 +384,8 @@ class Monitor:
                 self.status.paused_reason = "camera_busy"
                 self.emit([Event(now, self.clock.wall(), "camera_lost", {"error": str(exc), "retrying": True})])
             return None
+        finally:
+            self._opening = None
         if self.status.paused_reason in ("camera_busy", "camera_lost"):
             self.emit([Event(now, self.clock.wall(), "camera_back", {})])
         self.status.paused_reason = None

@@ -283,8 +283,9 @@ class CameraRig:
 
 
 def _shutting_down() -> bool:
-    main = threading.main_thread()
-    return sys.is_finalizing() or not main.is_alive()
+    # atexit handlers still run with every thread alive; from finalization on, a daemon thread coming
+    # back from native code is torn down mid-call, and that is when a release crashes.
+    return sys.is_finalizing()
 
 
 class SimCapture:

@@ -14,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from camera_sim import Behaviour, CameraRig, Recording, empty_room, upright
 
 import posture.stall as stall
 from posture.baseline import Baseline
@@ -24,8 +25,6 @@ from posture.monitor import Monitor
 from posture.samples import Event, PostureSample
 from posture.settings import Settings
 from posture.sources import WebcamSource
-
-from camera_sim import Behaviour, CameraRig, Recording, empty_room, upright
 
 HANG_S = 120.0  # only a guard against a hung loop; these runs take seconds
 
