@@ -20,6 +20,14 @@ import time
 from pathlib import Path
 
 import pytest
+from camera_sim import CameraRig, upright
+from sim_camera_run import BEHAVIOUR
+
+from posture.clock import SystemClock
+from posture.monitor import Monitor
+from posture.samples import Event
+from posture.settings import Settings
+from posture.sources import WebcamSource
 
 HERE = Path(__file__).resolve().parent
 MARK = {"open": " state ", "opening": "camera_sim: opening", "settling": "camera_sim: settling",
@@ -103,3 +111,73 @@ def test_signal_in_every_camera_state_exits_cleanly(tmp_path: Path, state: str, 
     finally:
         conn.close()
     assert kinds[0] == "session_start" and kinds[-1] == "session_end", kinds
+
+
+class _History:
+    """Stands in for the history writer: what reached it, and whether it was flushed."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+        self.flushes = 0
+
+    def add_sample(self, sample: object) -> None:
+        pass
+
+    def add_event(self, event: Event) -> None:
+        self.kinds.append(event.kind)
+
+    def flush(self) -> bool:
+        self.flushes += 1
+        return True
+
+
+@pytest.mark.parametrize("state", list(MARK))
+def test_quit_in_every_camera_state_is_prompt_releases_the_camera_and_flushes(state: str) -> None:
+    """What the tray's Quit does (the worker stops the monitor and joins it), from each camera state."""
+    from posture.person import default_finder
+
+    clock = SystemClock()
+    rig = CameraRig(clock, upright(), BEHAVIOUR[state])
+    reached = threading.Event()
+    word = {"open": "open", "opening": "opening", "settling": "settling", "stalled": "stalled"}[state]
+    rig.trace = lambda what: reached.set() if what == word else None
+    if state == "stalled":
+        rig.at(clock.monotonic() + 2.5, rig.stall)
+    history = _History()
+    finder = default_finder()
+    monitor = Monitor(lambda: WebcamSource(0, clock=clock, capture=rig.capture), finder, clock, Settings(),
+                      writer=history)
+    samples: list[object] = []
+    monitor.on_sample(samples.append)
+    wake = threading.Event()
+    # Like the tray app's worker: the monitor on a daemon thread, waiting between samples on an event.
+    th = threading.Thread(target=monitor.run, kwargs={"realtime_wait": wake.wait}, daemon=True)
+    th.start()
+    try:
+        assert reached.wait(30.0), f"the camera never reached {state!r}"
+        if state == "open":
+            deadline = time.monotonic() + 30.0
+            while not samples and time.monotonic() < deadline:
+                time.sleep(0.05)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        monitor.stop()
+        wake.set()
+        th.join(10.0)
+        took = time.monotonic() - t0
+        assert not th.is_alive(), "the monitor did not stop"
+        assert took < 1.5, f"{took:.1f} s to stop"  # no waiting for the open, the settling or the hung read
+        assert history.flushes >= 1 and history.kinds[-1] == "session_end"
+        if state == "stalled":
+            assert rig.light_on  # still inside the driver: nobody may release it under the read...
+            rig.unstall()
+        # ...and once the driver returns (the slow open completing, the hung read failing), the
+        # abandoned guard releases it on its own thread.
+        deadline = time.monotonic() + 5.0
+        while rig.light_on and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not rig.light_on
+        assert rig.closes == rig.opens
+        assert rig.violations == []
+    finally:
+        finder.close()
