@@ -35,6 +35,7 @@ QUICK: dict[str, list[str]] = {
     "latency": ["--minutes", "2", "--modes", "balanced"],
     "memory": ["--minutes", "2", "--hours", "0.5", "--every-min", "5"],
     "storage": ["--minutes", "2", "--hours", "0.25"],
+    "camera": ["--seconds", "30", "--modes", "balanced"],
 }
 
 
@@ -142,6 +143,10 @@ def summary() -> str:
                      f"{fmt(p['latency_mean'], '.1f')} s / {fmt(p['nudge_delay_mean'], '.1f')} s "
                      "(nudge includes the 45 s onset delay)", ""])
 
+    cam = ((load_json("camera") or {}).get("modes") or {}).get("balanced")
+    if cam:
+        rows.append(["Live path on a simulated 30 fps 640×480 webcam, balanced, incl. capture", "≤ 3 % of one core",
+                     f"{cam['cpu_pct']:.2f} %", yes(cam["cpu_pct"] <= 3.0)])
     lines = ["## Summary", "", table(["metric", "target", "measured", "met?"], rows)]
     modes = ((mon or {}).get("modes") or {})
     lmodes = (lat or {}).get("modes") or {}
