@@ -16,6 +16,13 @@ abandoned (it is a daemon, so it never keeps the process alive) and, should the 
 closes the source itself; `close()` never touches a source another thread is still inside, because
 releasing a capture under a running read is what crashes native code.
 
+Quitting must not wait for a slow open or a hung read: `interrupt()` makes the call being waited for
+fail at once (the monitor's `stop()` calls it). At interpreter exit, calls still running get a short
+grace to return (an abandoned helper then releases its camera); one still stuck after it ends the
+process with `os._exit`, because a daemon thread returning from native capture code while the
+interpreter finalizes is torn down mid-call and crashes the process. A source whose helper returns
+during finalization is kept alive, never released or collected there.
+
 Cost: one hand-off to a long-lived helper thread per call, a few microseconds; no thread is started
 per frame.
 """

@@ -295,3 +295,50 @@ def test_a_stalled_camera_is_released_without_touching_it_mid_read_and_comes_bac
     assert not rig.light_on and rig.closes == rig.opens  # the stuck capture released once it came back
     assert all(good_range(s) for s in run.samples)
     assert any(s.t > 45.0 and s.raw_score is not None for s in run.samples)
+
+
+# --- the light policy on its own --------------------------------------------------------------------
+
+
+def test_light_policy_keeps_the_camera_on_for_a_present_user_in_every_mode_but_battery_with_long_gaps() -> None:
+    from posture.camera_policy import CameraLightPolicy
+
+    p = CameraLightPolicy()
+    p.opened(0.0)
+    for t in range(0, 3600, 3):
+        assert p.after_sample(float(t), True, 3.0).keep_open
+    # Battery mode releases only between samples a minute or more apart, and only when allowed to.
+    assert p.after_sample(4000.0, True, 5.0, battery=True).keep_open
+    off = p.after_sample(4001.0, True, 60.0, battery=True)
+    assert not off.keep_open and off.why == "battery" and off.next_in == 60.0
+    assert p.after_sample(4100.0, True, 60.0, battery=True, close_between=False).keep_open
+    assert p.wait_before_open(4100.0) == 0.0  # only an absence holds the next open back
+
+
+def test_light_policy_releases_after_a_minute_away_then_checks_once_a_minute() -> None:
+    from posture.camera_policy import CameraLightPolicy
+
+    p = CameraLightPolicy()
+    p.opened(0.0)
+    assert p.after_sample(10.0, False, 1.0).keep_open  # a moment away: stay on
+    assert p.after_sample(69.0, False, 1.0).keep_open
+    off = p.after_sample(70.0, False, 1.0)
+    assert not off.keep_open and off.why == "away"
+    assert off.next_in == pytest.approx(1.0)  # the last open was long ago: the first check is due now
+    p.opened(71.0)
+    check = p.after_sample(72.5, False, 1.0)  # the check found nobody
+    assert not check.keep_open and check.next_in == pytest.approx(71.0 + PRESENCE_CHECK_EVERY_S - 72.5)
+    assert p.wait_before_open(100.0) == pytest.approx(31.0)  # woken early (a command): still not due
+    assert p.wait_before_open(131.0) == 0.0
+    p.opened(131.0)
+    assert p.after_sample(132.4, True, 0.5).keep_open  # someone is back: the light stays on
+    assert p.wait_before_open(133.0) == 0.0
+
+
+def test_light_policy_keeps_the_camera_on_while_the_picture_is_being_watched() -> None:
+    from posture.camera_policy import CameraLightPolicy
+
+    p = CameraLightPolicy()
+    p.opened(0.0)
+    for t in range(0, 300, 5):
+        assert p.after_sample(float(t), False, 1.0, frames_watched=True).keep_open
