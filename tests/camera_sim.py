@@ -227,9 +227,9 @@ class CameraRig:
         with self._unstick:
             self._unstick.notify_all()
 
-    def _wait_while_stalled(self, cap: SimCapture) -> None:
+    def _wait_while_stalled(self, cap: SimCapture, opening: bool = False) -> None:
         with self._unstick:
-            while self._stall.is_set() and self.plugged and cap._open:
+            while self._stall.is_set() and self.plugged and (cap._open or opening):
                 self._unstick.wait(0.05)
 
     # -- what the user sees ---------------------------------------------------------------------------
@@ -309,6 +309,11 @@ class SimCapture:
             return
         if b.fail_open:
             rig.clock.sleep(0.05)
+            rig.failed_opens += 1
+            return
+        if rig._stall.is_set():  # the driver hangs in open() as well
+            rig._say("stalled")
+            rig._wait_while_stalled(self, opening=True)
             rig.failed_opens += 1
             return
         rig._light(self, True)  # the light comes on as the device is powered up

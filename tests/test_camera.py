@@ -342,3 +342,20 @@ def test_light_policy_keeps_the_camera_on_while_the_picture_is_being_watched() -
     p.opened(0.0)
     for t in range(0, 300, 5):
         assert p.after_sample(float(t), False, 1.0, frames_watched=True).keep_open
+
+
+def test_a_camera_hanging_in_open_is_reported_once_and_retried_until_it_answers(
+        make_run: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stall, "OPEN_TIMEOUT_S", 0.3)
+    rig = camera()
+    rig.stall()  # the driver hangs in open()...
+    rig.at(40.0, rig.unstall)  # ...until 40 s in
+    run = make_run(rig)
+    run.run(120.0)
+    kinds = run.kinds()
+    assert kinds.count("camera_lost") == 1 and kinds.count("camera_back") == 1
+    back = next(e.t for e in run.events if e.kind == "camera_back")
+    assert 40.0 <= back <= 40.0 + 30.0
+    assert not any(s.t < back for s in run.samples)
+    assert all(good_range(s) for s in run.samples) and len(run.samples) > 20
+    assert rig.violations == [] and rig.opens == 1 and rig.closes == 1
