@@ -55,7 +55,7 @@ class Behaviour:
     late_every: int = 0  # every Nth frame arrives late...
     late_s: float = 0.0  # ...by this much
     fail_open: bool = False  # the device exists but will not open (another app holds it)
-    flicker: float = 0.0  # brightness swings by this fraction every other frame (a lamp, a hunting camera)
+    flicker: float = 0.0  # brightness jumps by up to this fraction from frame to frame (a lamp, a hunting camera)
 
 
 class Recording:
@@ -299,6 +299,7 @@ class SimCapture:
         self._queued: deque[int] = deque()
         self._last_delivered = -1
         self._grabbed: int | None = None
+        self._said_settling = False
         self._buffers = rig.behaviour.driver_buffers
         self._fps_asked: float | None = None
         b = rig.behaviour
@@ -433,13 +434,15 @@ class SimCapture:
         img = cv2.imdecode(np.frombuffer(rig.jpeg_at(t), np.uint8), cv2.IMREAD_COLOR)
         rig.decodes += 1
         rig.decoded_ages.append(rig.clock.monotonic() - t)
-        if self._grabbed == rig.behaviour.black_frames:
-            rig._say("settling")
+        if self._grabbed >= rig.behaviour.black_frames and not self._said_settling:
+            self._said_settling = True
+            rig._say("settling")  # the first picture out of the black frames: exposure starts to ramp
         b = rig.behaviour
         if self._grabbed < b.black_frames:
             return True, np.zeros_like(img)
         age = t - self._arrival(b.black_frames)
-        flicker = 1.0 + (b.flicker if self._grabbed % 2 else 0.0)
+        # Irregular from frame to frame, so no sampling pattern can happen to see only the bright ones.
+        flicker = 1.0 + b.flicker * ((self._grabbed * 7919) % 13 / 6.0 - 1.0)
         if age < b.ramp_s or flicker != 1.0:
             settled = _ease_out(age / b.ramp_s)
             gain = (b.start_gain + (1.0 - b.start_gain) * settled) * flicker
