@@ -56,6 +56,7 @@ def slope_mb_per_hour(points: list[tuple[float, float]]) -> float | None:
 
 
 def run(hours: float, every_min: float, clip: Path, mode: str = "balanced") -> dict[str, Any]:
+    from calibration.services import span_builder
     from posture.clock import FakeClock
     from posture.companion import SourceSpec, build_monitor
     from posture.settings import Settings
@@ -70,7 +71,8 @@ def run(hours: float, every_min: float, clip: Path, mode: str = "balanced") -> d
         db = Path(tmp) / "history.db"
         writer = HistoryWriter(db, clock)
         monitor = build_monitor(settings, SourceSpec(path=str(clip), loop=True), clock, None, writer,
-                                calibrate_span=CALIBRATION, fixed_interval_s=1.0)
+                                calibrate_span=CALIBRATION, fixed_interval_s=1.0,
+                                build_baseline=span_builder(CALIBRATION))
         rss0 = rss_mb()
         every = every_min * 60.0
         next_at = [every]

@@ -324,6 +324,7 @@ def breakdown(clip: Path, mode: str, seconds: float | None = None, realtime: boo
     import dataclasses
     import threading
 
+    from calibration.services import span_builder
     from posture.clock import Clock, FakeClock, SystemClock
     from posture.companion import SourceSpec, build_monitor
     from posture.settings import Settings
@@ -351,7 +352,8 @@ def breakdown(clip: Path, mode: str, seconds: float | None = None, realtime: boo
         span = None
     with tempfile.TemporaryDirectory() as tmp:
         writer = HistoryWriter(Path(tmp) / "h.db", clock)
-        monitor = build_monitor(settings, SourceSpec(path=str(clip)), clock, baseline, writer, calibrate_span=span)
+        monitor = build_monitor(settings, SourceSpec(path=str(clip)), clock, baseline, writer, calibrate_span=span,
+                                build_baseline=span_builder(span) if span else None)
         sw = Stopwatch()
         originals = (VideoFileSource.skip, VideoFileSource.read)
         sw.wrap(VideoFileSource, "skip", "decode: frames skipped (grab)")

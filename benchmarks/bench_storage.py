@@ -35,6 +35,7 @@ def file_bytes(db: Path) -> int:
 
 
 def run(hours: float, mode: str, clip: Path) -> dict[str, Any]:
+    from calibration.services import span_builder
     from posture.clock import FakeClock
     from posture.companion import SourceSpec, build_monitor
     from posture.settings import Settings
@@ -50,7 +51,7 @@ def run(hours: float, mode: str, clip: Path) -> dict[str, Any]:
         db = Path(tmp) / "history.db"
         writer = HistoryWriter(db, clock)
         monitor = build_monitor(settings, SourceSpec(path=str(clip), loop=True), clock, None, writer,
-                                calibrate_span=CALIBRATION)
+                                calibrate_span=CALIBRATION, build_baseline=span_builder(CALIBRATION))
         hourly: list[tuple[float, int]] = []
         next_h = [1.0]
 

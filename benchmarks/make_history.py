@@ -17,7 +17,7 @@ import random
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -26,8 +26,19 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from posture.clock import FakeClock  # noqa: E402
-from posture.samples import Event, PostureSample  # noqa: E402
+from posture.samples import PostureSample  # noqa: E402
 from posture.store.writer import HistoryWriter  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Event:
+    """A history row as the writer stores it (kind + payload): the generator fakes the rows, not the engine."""
+
+    t: float
+    wall: float
+    kind: str
+    data: dict[str, object] = field(default_factory=dict)
+
 
 Item = PostureSample | Event
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from calibration.capture import CaptureRejected
 from calibration.profiles import ProfileStore
-from posture.cli.common import positive_float
+from posture.args import Subparsers, positive_float
 from posture.errors import UserError
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("calibrate", help="capture your upright posture as the baseline of a profile")
     p.add_argument("--source", default=None, help="camera index, video file or image folder (default: settings camera)")
     p.add_argument("--profile", default="default", help="profile name, one per setup (default: 'default')")

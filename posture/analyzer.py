@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.baseline import Baseline
+from posture.events import CalibrationFits, CalibrationMismatch, Event
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate
 from posture.person import Detection, PersonFinder
 from posture.pose import check_frame
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.scoring import FitChecker, Judgement, StateTracker, judge
 
 
@@ -62,11 +63,15 @@ class Analyzer:
     def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:
         return self.judge_detection(self.detect(image, t), t, wall)
 
-    def absent(self, t: float, wall: float) -> Analysis:
-        """A sample where the cheap presence check saw nobody, so pose was not run."""
+    def forget(self) -> None:
+        """The cheap presence check saw nobody, so pose was not run: the next frame needs a fresh pose."""
         self._last_detection = None
         if self.gate is not None:
             self.gate.reset()
+
+    def absent(self, t: float, wall: float) -> Analysis:
+        """A sample where the cheap presence check saw nobody, so pose was not run."""
+        self.forget()
         return self.judge_detection(None, t, wall)
 
     def judge_detection(self, detection: Detection | None, t: float, wall: float) -> Analysis:
@@ -77,9 +82,7 @@ class Analyzer:
             before = self.fit.fits
             after = self.fit.update(t, metrics)
             if before != after:
-                kind = "calibration_mismatch" if not after else "calibration_fits"
-                data = {"message": "calibration doesn't fit: recalibrate or switch profile"} if not after else {}
-                events.append(Event(t, wall, kind, data))
+                events.append(CalibrationFits(t, wall) if after else CalibrationMismatch(t, wall))
         judgement = None
         if metrics is None:
             status = "away"

@@ -1,14 +1,16 @@
 """Assemble a running companion from settings: source, person finder, baseline, coach and history.
 
-Shared by the headless service and the tray app so both behave identically.
+Shared by the headless service and the tray app so both behave identically. What the outer
+`calibration` package provides (building a baseline from a span) comes in as an argument: the core
+does not import it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from posture.baseline import Baseline
 from posture.clock import Clock
@@ -18,7 +20,9 @@ from posture.coach.safety import default_safety_path, load_safety_profile
 from posture.errors import ConfigError, SourceError
 from posture.monitor import Monitor
 from posture.person import default_finder
+from posture.ports import HistorySink, PauseProbe
 from posture.replay import ReplaySource
+from posture.session import SpanBuilder
 from posture.settings import Settings
 from posture.sources import FrameSource, WebcamSource
 
@@ -46,10 +50,14 @@ class SourceSpec:
     def name(self) -> str:
         return f"camera {self.camera}" if self.camera is not None else str(self.path)
 
-    def factory(self, clock: Clock) -> Any:
+    def factory(self, clock: Clock) -> Callable[[], FrameSource]:
         if self.camera is not None:
             index = self.camera
-            return lambda: WebcamSource(index, clock=clock)
+
+            def camera() -> FrameSource:
+                return WebcamSource(index, clock=clock)
+
+            return camera
         replay = ReplaySource(str(self.path), clock, loop=self.loop, fps_in=self.fps_in)
 
         def make() -> FrameSource:
@@ -91,19 +99,13 @@ def build_monitor(
     spec: SourceSpec,
     clock: Clock,
     baseline: Baseline | None,
-    writer: Any | None = None,
+    writer: HistorySink | None = None,
     calibrate_span: tuple[float, float] | None = None,
-    environment: Any | None = None,
+    environment: PauseProbe | None = None,
     fixed_interval_s: float | None = None,
+    build_baseline: SpanBuilder | None = None,
 ) -> Monitor:
-    from calibration.capture import CaptureRejected, build_baseline
-
-    def builder(obs: list[Any]) -> Baseline:
-        try:
-            return build_baseline(obs, label="--calibrate-from")[0]
-        except CaptureRejected as exc:
-            raise ConfigError(str(exc)) from exc
-
+    """`build_baseline` is needed with `calibrate_span` (the composition root passes calibration's)."""
     return Monitor(
         spec.factory(clock),
         default_finder(settings.pose_model or None),
@@ -111,9 +113,9 @@ def build_monitor(
         settings,
         baseline=baseline,
         writer=writer,
-        breaks=build_breaks(settings, clock),
+        breaks=lambda session_clock: build_breaks(settings, session_clock),
         calibrate_span=calibrate_span,
-        build_baseline=builder,
+        build_baseline=build_baseline,
         environment=environment,
         fixed_interval_s=fixed_interval_s,
         source_name=spec.name,

@@ -9,7 +9,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from posture.coach.effect import WINDOW_S, break_effect, effect_event
-from posture.samples import Event, PostureSample
+from posture.events import BreakCompleted, Event
+from posture.samples import PostureSample
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +39,8 @@ class EffectTracker:
         while self._points and self._points[0].wall < horizon:
             self._points.popleft()
 
-    def break_completed(self, event: Event) -> None:
-        started = event.data.get("started_wall")
-        if isinstance(started, int | float):
-            self._pending.append(_Pending(str(event.data.get("routine", "")), float(started), event.wall))
+    def break_completed(self, event: BreakCompleted) -> None:
+        self._pending.append(_Pending(event.routine, event.started_wall, event.wall))
 
     def due(self, t: float, wall: float, final: bool = False) -> list[Event]:
         """Effects whose after-window has passed (all of them when `final`, with what was seen)."""

@@ -17,7 +17,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from posture.settings import Settings
 
@@ -206,7 +205,7 @@ class Environment:
         except Exception:
             return None
 
-    def pause_reason(self, settings: Settings | Any) -> str | None:
+    def pause_reason(self, settings: Settings) -> str | None:
         if self.screen_locked():
             return "screen_locked"
         app = self.running_app(getattr(settings, "pause_apps", ()))

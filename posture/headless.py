@@ -11,14 +11,32 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from types import FrameType
+from typing import TextIO
 
 from posture.baseline import Baseline
 from posture.clock import Clock, FakeClock, SystemClock, local_datetime
 from posture.companion import SourceSpec, build_monitor
 from posture.errors import UserError
+from posture.events import (
+    BadFrame,
+    BreakSuggested,
+    Calibrated,
+    CalibrationFailed,
+    CalibrationMismatch,
+    CameraBack,
+    CameraLost,
+    CameraUnsettledNote,
+    Event,
+    NaturalBreak,
+    NudgeShown,
+    Paused,
+    Recovery,
+    Resumed,
+)
 from posture.monitor import Monitor
-from posture.samples import REASONS, Event, PostureSample
+from posture.samples import REASONS, PostureSample
+from posture.session import SpanBuilder
 from posture.settings import Settings
 
 
@@ -47,34 +65,32 @@ class ConsoleReporter:
                       flush=True)
 
     def event(self, e: Event) -> None:
-        line = None
-        if e.kind == "nudge":
-            self.nudges += 1
-            line = f"nudge (level {e.data.get('level')}): {e.data.get('text')}"
-        elif e.kind == "break_suggested":
-            self.suggestions += 1
-            line = f"break suggested: {e.data.get('text') or e.data.get('routine')}"
-        elif e.kind in ("calibration_mismatch", "calibration_failed", "camera_lost", "camera_back",
-                        "calibration", "recovery", "pause", "resume", "natural_break", "bad_frame"):
-            detail = e.data.get("message") or e.data.get("error") or e.data.get("reason") or ""
-            line = f"{e.kind.replace('_', ' ')}{': ' + str(detail) if detail else ''}"
+        line: str | None
+        match e:
+            case NudgeShown(level=level, text=text):
+                self.nudges += 1
+                line = f"nudge (level {level}): {text}"
+            case BreakSuggested(text=text):
+                self.suggestions += 1
+                line = f"break suggested: {text}"
+            case CalibrationMismatch(message=detail):
+                line = f"calibration mismatch: {detail}"
+            case (CalibrationFailed(error=detail) | CameraLost(error=detail) | BadFrame(error=detail)
+                  | CameraUnsettledNote(error=detail)):
+                line = f"{e.kind.replace('_', ' ')}: {detail}"
+            case Paused(reason=reason) | Resumed(reason=reason):
+                line = f"{e.kind}{': ' + reason if reason else ''}"
+            case Calibrated() | CameraBack() | Recovery() | NaturalBreak():
+                line = e.kind.replace("_", " ")
+            case _:
+                line = None
         if line and not self.quiet:
             print(f"{self._stamp(e.wall)}  {line}", file=self.out, flush=True)
 
 
-def resolve_baseline(args: argparse.Namespace) -> Baseline | None:
-    from calibration.profiles import ProfileStore
-
-    if getattr(args, "calibrate_from", None):
-        return None  # built from the span while running
-    store = ProfileStore()
-    if getattr(args, "profile", None):
-        return store.load(args.profile).baseline
-    active = store.active()
-    return active.baseline if active else None
-
-
-def run_headless(args: argparse.Namespace, settings: Settings) -> int:
+def run_headless(args: argparse.Namespace, settings: Settings, baseline: Baseline | None,
+                 build_baseline: SpanBuilder | None = None) -> int:
+    """`baseline` and the span builder come from the composition root (they are calibration's)."""
     spec = SourceSpec.parse(args.source, settings, loop=getattr(args, "loop", False), fps_in=args.fps_in)
     if spec.camera is None and not args.realtime:
         # A recording without --realtime runs as fast as the CPU allows, on the recording's own timeline.
@@ -82,7 +98,6 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
         clock: Clock = FakeClock(wall_start=start, monotonic_start=0.0)
     else:
         clock = SystemClock()
-    baseline = resolve_baseline(args)
     writer = None
     if not args.no_history:
         from posture.store import open_writer
@@ -97,15 +112,20 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
         # A live camera pauses for a locked screen or a listed app; a replayed recording has no screen.
         environment = Environment()
     monitor = build_monitor(settings, spec, clock, baseline, writer, calibrate_span=args.calibrate_from,
-                            environment=environment)
+                            environment=environment, build_baseline=build_baseline)
     if baseline is None and not args.calibrate_from:
         print("no calibration yet: run 'posture calibrate' (watching presence only until then)")
+    elif args.calibrate_from:
+        a, b = args.calibrate_from
+        # Its samples are held until the span ends, then judged against the baseline it made: say so, or
+        # the first seconds of silence look like a hang.
+        print(f"calibrating from {a:g}-{b:g} s of this run: sit upright; judging starts when the span ends")
     reporter = ConsoleReporter(quiet=args.quiet)
     monitor.on_sample(reporter.sample)
     monitor.on_event(reporter.event)
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: Any) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
         monitor.stop()
 
@@ -128,7 +148,8 @@ def run_headless(args: argparse.Namespace, settings: Settings) -> int:
 def summarize(monitor: Monitor, reporter: ConsoleReporter) -> None:
     st = monitor.status
     print(f"stopped: {st.samples} samples ({st.pose_runs} pose runs, {st.presence_checks} presence checks), "
-          f"{reporter.nudges} nudges, {reporter.suggestions} break suggestions")
+          f"{reporter.nudges} nudge{'s' * (reporter.nudges != 1)}, {reporter.suggestions} break suggestion"
+          f"{'s' * (reporter.suggestions != 1)}")
 
 
 def check_args(args: argparse.Namespace) -> None:

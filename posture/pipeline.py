@@ -1,25 +1,28 @@
-"""Offline analysis of a recorded source: the engine behind `posture analyze` and `posture evaluate`.
+"""The fixed-rate driver: a recorded source read once at `rate_hz` into a `Session`.
 
-The source is read once. With `calibrate_span`, detections are buffered until the span has been seen,
-the baseline is built from it, and the buffered samples are then judged as if the baseline had been
-known from the start, so calibrating from any span of a clip costs no second decoding pass.
+It drives `posture analyze`, `posture evaluate`, the accuracy tests and the benchmarks, through the same
+`posture.session.Session` the companion runs. Time follows the recording (`SourceClock`), so a clip
+analyses as fast as the CPU allows while nudges and breaks see the clip's own timeline.
+`--calibrate-from` is the session's `SpanCalibration`: one decoding pass whatever the span.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
-from posture.analyzer import Analysis, Analyzer
+from posture.analyzer import Analyzer
 from posture.baseline import Baseline
-from posture.coach.nudges import NudgePolicy, NudgeSettings
-from posture.errors import SourceError
-from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
-from posture.person import Detection, PersonFinder
-from posture.samples import Event, PostureSample
+from posture.coach.nudges import NudgeSettings
+from posture.events import Event, NudgeShown, event_json
+from posture.metrics import METRIC_NAMES
+from posture.person import PersonFinder
+from posture.ports import HistorySink
+from posture.samples import PostureSample
+from posture.session import BreakFactory, Session, SpanBuilder, SpanCalibration
 from posture.sources import FrameSource, sample_frames
 
 
@@ -40,6 +43,28 @@ class SourceClock:
         self.t += max(0.0, seconds)
 
 
+class MetricRange(TypedDict):
+    median: float
+    min: float
+    max: float
+
+
+class Summary(TypedDict):
+    frames_read: int
+    frames_decoded: int
+    frames_skipped_undecoded: int
+    pose_runs: int
+    pose_reused_unchanged_frame: int
+    samples: int
+    valid_user_pct: float
+    duration_s: float
+    view: str | None
+    metrics: dict[str, MetricRange | None]
+    state_pct: dict[str, float]
+    nudges: int
+    calibrated: bool
+
+
 @dataclass
 class AnalysisResult:
     source: str
@@ -52,16 +77,17 @@ class AnalysisResult:
     baseline: Baseline | None = None
     pose_runs: int = 0
     pose_reused: int = 0
+    calibration_error: str | None = None  # why --calibrate-from made no baseline, if it did not
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         n = len(self.samples)
         valid = sum(1 for s in self.samples if s.person)
-        metrics: dict[str, dict[str, float] | None] = {}
+        metrics: dict[str, MetricRange | None] = {}
         for name in METRIC_NAMES:
             vals = np.array([s.metrics[name] for s in self.samples if s.metrics.get(name) is not None], dtype=float)
             metrics[name] = (
-                {"median": round(float(np.median(vals)), 4), "min": round(float(vals.min()), 4),
-                 "max": round(float(vals.max()), 4)}
+                MetricRange(median=round(float(np.median(vals)), 4), min=round(float(vals.min()), 4),
+                            max=round(float(vals.max()), 4))
                 if len(vals) else None
             )
         states: dict[str, float] = {}
@@ -80,20 +106,17 @@ class AnalysisResult:
             "view": max(set(views), key=views.count) if views else None,
             "metrics": metrics,
             "state_pct": {k: round(100.0 * v / n, 1) for k, v in sorted(states.items())} if n else {},
-            "nudges": sum(1 for e in self.events if e.kind == "nudge"),
+            "nudges": sum(1 for e in self.events if isinstance(e, NudgeShown)),
             "calibrated": self.baseline is not None,
         }
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "source": self.source,
             "samples": [s.to_json() for s in self.samples],
-            "events": [e.to_json() for e in self.events],
+            "events": [event_json(e) for e in self.events],
             "summary": self.summary(),
         }
-
-
-BaselineBuilder = Callable[[list[MetricSet | None]], Baseline]
 
 
 def analyze_source(
@@ -102,80 +125,44 @@ def analyze_source(
     rate_hz: float = 2.0,
     baseline: Baseline | None = None,
     calibrate_span: tuple[float, float] | None = None,
-    build_baseline: BaselineBuilder | None = None,
+    build_baseline: SpanBuilder | None = None,
     sensitivity: str = "medium",
     nudge_settings: NudgeSettings | None = None,
     wall_start: float = 0.0,
     motion_gate: bool = True,
-    breaks: Callable[[SourceClock], Any] | None = None,
-    on_sample: Callable[[PostureSample], None] | None = None,
-    on_event: Callable[[Event], None] | None = None,
+    breaks: BreakFactory | None = None,
+    history: HistorySink | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> AnalysisResult:
+    if calibrate_span is not None and build_baseline is None:
+        raise ValueError("--calibrate-from needs a baseline builder")
     clock = SourceClock(wall_start)
     analyzer = Analyzer(finder, baseline, sensitivity, motion_gate=motion_gate)
-    nudges = NudgePolicy(clock, nudge_settings or NudgeSettings())
-    scheduler = breaks(clock) if breaks is not None else None
+    calibration = (SpanCalibration(calibrate_span, build_baseline)
+                   if calibrate_span is not None and build_baseline is not None else None)
+    session = Session(analyzer, clock, nudge_settings, breaks=breaks, history=history, calibration=calibration,
+                      source_name=source.name)
     result = AnalysisResult(source.name, baseline=baseline)
-    pending: list[tuple[float, Detection]] = []
-    span_obs: list[MetricSet | None] = []
-    waiting_for_span = calibrate_span is not None
-
-    def emit(analysis: Analysis) -> None:
-        clock.t = analysis.sample.t
-        result.samples.append(analysis.sample)
-        if on_sample:
-            on_sample(analysis.sample)
-        events = list(analysis.events) + nudges.observe(analysis.sample.state, analysis.sample.reasons)
-        if scheduler is not None:
-            events += scheduler.observe(analysis.sample)
-        for e in events:
-            result.events.append(e)
-            if on_event:
-                on_event(e)
-
-    def finish_calibration() -> None:
-        nonlocal waiting_for_span
-        waiting_for_span = False
-        if build_baseline is None:
-            raise SourceError("no baseline builder given for --calibrate-from")
-        base = build_baseline(span_obs)
-        analyzer.set_baseline(base)
-        result.baseline = base
-        result.events.append(Event(calibrate_span[1] if calibrate_span else 0.0, wall_start, "calibration",
-                                   {"span": list(calibrate_span or ()), "view": base.view}))
-        for t, det in pending:
-            emit(analyzer.judge_detection(det, t, wall_start + t))
-        pending.clear()
-
+    session.on_sample(result.samples.append)
+    session.on_event(result.events.append)
+    session.start(0.0, wall_start)  # a recording's --calibrate-from counts from its first frame
     duration = source.duration
     try:
         for frame in sample_frames(source, rate_hz):
             t = frame.t
-            if waiting_for_span and calibrate_span is not None and t > calibrate_span[1]:
-                finish_calibration()
+            clock.t = t
             try:
-                detection = analyzer.detect(frame.image, t)
+                detection = session.detect(frame.image, t)
             except ValueError as exc:  # a frame of the wrong size or type: report and go on
-                result.events.append(Event(t, wall_start + t, "bad_frame", {"error": str(exc)}))
+                session.bad_frame(t, clock.wall(), str(exc))
                 continue
-            if waiting_for_span and calibrate_span is not None:
-                if calibrate_span[0] <= t <= calibrate_span[1]:
-                    ok = detection.validity.ok and detection.pose is not None
-                    span_obs.append(compute_metrics(detection.pose) if ok and detection.pose else None)
-                pending.append((t, detection))
-            else:
-                emit(analyzer.judge_detection(detection, t, wall_start + t))
+            session.judge(detection, t, clock.wall())
             if progress and duration:
                 progress(min(1.0, t / duration))
-        if waiting_for_span:
-            if calibrate_span is not None and not span_obs:
-                raise SourceError(
-                    f"--calibrate-from {calibrate_span[0]:g}:{calibrate_span[1]:g} lies outside {source.name}, "
-                    "which is shorter; pick a span inside the clip"
-                )
-            finish_calibration()
+        session.finish(clock.t, clock.wall())
     finally:
+        result.baseline = session.baseline
+        result.calibration_error = session.calibration_error
         result.frames_read = source.frames_read
         result.frames_decoded = source.frames_decoded
         result.frames_skipped = source.frames_skipped

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def _to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
 
 
-def check_frame(frame: Any) -> np.ndarray:
+def check_frame(frame: object) -> np.ndarray:
     """Reject frames of the wrong type or shape before they reach native code."""
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
         raise ValueError("a frame must be a uint8 numpy array")

@@ -270,7 +270,7 @@ def render_report(report: Report) -> str:
 def _nudge_text(n: NudgeSummary) -> str:
     if n.nudges == 0:
         return "none"
-    text = f"{n.nudges}, followed by recovery {n.recovered} times ({n.recovered / n.nudges * 100:.0f} %)"
+    text = f"{n.nudges}, followed by recovery {n.recovered} time{'s' * (n.recovered != 1)} ({n.recovered / n.nudges * 100:.0f} %)"
     if n.median_recovery_s is not None:
         text += f", typically after {_short_duration(n.median_recovery_s)}"
     return text

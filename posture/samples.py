@@ -1,9 +1,11 @@
-"""What flows out of the pipeline: one `PostureSample` per analysed frame and `Event`s for things that happen."""
+"""What flows out of the engine: one `PostureSample` per analysed frame (events are in `posture.events`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from posture.events import Event as Event  # re-exported: the union lives in posture.events
 
 State = Literal["good", "drifting", "poor", "away", "unknown"]
 STATES: tuple[State, ...] = ("good", "drifting", "poor", "away", "unknown")
@@ -21,27 +23,6 @@ REASONS: dict[str, str] = {
     "shoulders_uneven": "shoulders uneven",
 }
 
-EventKind = Literal[
-    "nudge",
-    "nudge_withdrawn",
-    "recovery",
-    "pause",
-    "resume",
-    "snooze",
-    "calibration",
-    "calibration_mismatch",
-    "session_start",
-    "session_end",
-    "break_suggested",
-    "break_started",
-    "break_completed",
-    "break_skipped",
-    "break_postponed",
-    "break_effect",
-    "natural_break",
-    "camera_lost",
-    "camera_back",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +44,7 @@ class PostureSample:
     state: str = "unknown"
     reasons: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "t": round(self.t, 3),
             "person": self.person,
@@ -75,18 +56,3 @@ class PostureSample:
             "state": self.state,
             "reasons": list(self.reasons),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something that happened at a moment: a nudge, a break, a pause, a calibration…"""
-
-    t: float
-    wall: float
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"t": round(self.t, 3), "kind": self.kind}
-        out.update(self.data)
-        return out

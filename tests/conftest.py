@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,29 @@ def still_pose():  # type: ignore[no-untyped-def]
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_videos"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the history stores it, a kind and a payload: for tests that write history rows directly
+    (the engine itself only makes the typed events of `posture.events`)."""
+
+    t: float
+    wall: float
+    kind: str
+    data: dict[str, object] = field(default_factory=dict)
+
+
+def seated_pose(dx: float = 0.0, dy: float = 0.0) -> object:
+    """A plausible seated, frontal upper body (normalised coordinates) that passes `validate_pose`;
+    `dx`, `dy` slide the whole body, as when the camera or the chair moved."""
+    from posture.landmarks import NUM_LANDMARKS, Landmark, Pose
+
+    lms = [Landmark(0.5 + dx, 0.5 + dy, 0.0, 0.1)] * NUM_LANDMARKS
+    # MediaPipe's "left" is the person's left: on the right of a (non-mirrored) frontal image.
+    layout = {0: (0.5, 0.35), 2: (0.53, 0.32), 5: (0.47, 0.32), 7: (0.56, 0.34), 8: (0.44, 0.34),
+              9: (0.52, 0.4), 10: (0.48, 0.4), 11: (0.65, 0.6), 12: (0.35, 0.6)}
+    lms = list(lms)
+    for i, (x, y) in layout.items():
+        lms[i] = Landmark(x + dx, y + dy, 0.0, 0.99)
+    return Pose(tuple(lms), None, 1.0)

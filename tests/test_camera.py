@@ -21,8 +21,9 @@ from posture.baseline import Baseline
 from posture.camera_policy import AWAY_RELEASE_AFTER_S, PRESENCE_CHECK_EVERY_S
 from posture.camera_settle import CameraUnsettled, SettledSource, SettleGate, measure
 from posture.clock import FakeClock
+from posture.events import Event
 from posture.monitor import Monitor
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.settings import Settings
 from posture.sources import WebcamSource
 
@@ -198,7 +199,7 @@ def test_without_settling_and_with_a_duty_cycle_the_same_user_gets_blinks_and_fa
     monkeypatch.setattr(monitor_module, "settled", lambda source, clock: source)
     rig = camera()
     run = make_run(rig)
-    run.monitor.light = DutyCycle()  # type: ignore[assignment]
+    run.monitor.camera.light = DutyCycle()  # type: ignore[assignment]
     run.run(300.0)
     assert rig.opens > 5
     assert any(not good_range(s) for s in run.samples)

@@ -24,8 +24,8 @@ from camera_sim import CameraRig, upright
 from sim_camera_run import BEHAVIOUR
 
 from posture.clock import SystemClock
+from posture.events import Event
 from posture.monitor import Monitor
-from posture.samples import Event
 from posture.settings import Settings
 from posture.sources import WebcamSource
 

@@ -13,9 +13,11 @@ from PySide6.QtCore import QDate
 
 from posture.cli import main
 from posture.clock import FakeClock
-from posture.samples import REASONS, Event, PostureSample
+from posture.samples import REASONS, PostureSample
 from posture.store.writer import HistoryWriter
 from ui.dashboard import Dashboard
+
+from conftest import StoredEvent as Event
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:

@@ -10,9 +10,11 @@ import pytest
 from posture.cli import main
 from posture.clock import FakeClock
 from posture.report import Period, build_report, render_report
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.store import open_reader
 from posture.store.writer import HistoryWriter
+
+from conftest import StoredEvent as Event
 
 DAY = date(2026, 11, 23)  # a Monday
 PREVIOUS = date(2026, 11, 22)

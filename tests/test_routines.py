@@ -19,6 +19,7 @@ from posture.coach.routines import (
     POINTS,
     SECONDS_PER_BREATH,
     Catalogue,
+    Routine,
     format_duration,
     load_catalogue,
     parse_catalogue,
@@ -58,9 +59,15 @@ def test_packaged_catalogue_has_what_the_coach_needs() -> None:
 
 def test_stop_signs_and_red_flags_cover_the_safety_advice() -> None:
     cat = load_catalogue()
-    signs = " ".join(cat.stop_signs)
-    for word in ("numbness", "tingling", "dizziness", "pain that gets worse"):
+    # The article's "discontinue" and "stop if" lists: worse pain, numbness or tingling, a change in
+    # strength, dizziness, chest discomfort, faintness.
+    signs = " ".join(s.text for s in cat.stop_signs)
+    for word in ("pain that gets worse", "numbness", "tingling", "weakness", "faint", "dizziness",
+                 "chest"):
         assert word in signs
+    shorts = [s.short for s in cat.stop_signs]
+    assert shorts == ["pain getting worse", "numbness or tingling", "weakness or feeling faint", "dizziness",
+                      "chest discomfort"]
     flags = " ".join(cat.red_flags)
     for word in ("weakness", "seeing double", "swallowing", "fever", "chest pain", "operation", "cancer"):
         assert word in flags
@@ -83,13 +90,16 @@ def test_durations_are_summed_with_ten_seconds_a_breath() -> None:
     cat = load_catalogue()
     neck_reset = cat.get("neck-reset")
     assert neck_reset is not None
-    # 3 breaths, GB20 for 6 breaths, 40 s turns, GV14 for 3 breaths, 30 s rolls, 15 s tip
+    # settle 3 breaths, warm hands 10 s, GB20 6 breaths, turns 40 s, GV14 3 breaths, strokes 15 s,
+    # rolls 30 s, warmth tip 15 s, water and rest 15 s
     assert SECONDS_PER_BREATH == 10
-    assert neck_reset.seconds == 30 + 60 + 40 + 30 + 30 + 15
-    assert neck_reset.areas == ("breath", "head", "neck", "upper-back", "shoulders")
+    assert neck_reset.seconds == 30 + 10 + 60 + 40 + 30 + 15 + 30 + 15 + 15
+    assert neck_reset.areas == ("breath", "hands", "head", "neck", "upper-back", "shoulders", "body")
     assert neck_reset.points == ("GB20", "GV14")
-    assert format_duration(neck_reset.seconds) == "3:25"
+    assert format_duration(neck_reset.seconds) == "4:05"
     assert cat.get("nope") is None
+    longest = max(cat, key=lambda r: r.seconds)
+    assert longest.id == "hand-points" and format_duration(longest.seconds) == "4:55"
 
 
 def test_the_hand_routine_needs_no_neck_touching() -> None:
@@ -98,24 +108,85 @@ def test_the_hand_routine_needs_no_neck_touching() -> None:
     assert all(POINTS[p].region == "hand" for p in hands.points) and "EX-UE8" in hands.points
 
 
+def _seconds_per_side(routine: Routine, point: str) -> list[int]:
+    return [s.duration for s in routine.steps if s.point == point]
+
+
+def test_every_point_is_held_30_s_to_2_min_on_each_side() -> None:
+    """The sources: several slow breaths, about 30 s to 2 min, on both sides (each hand in turn)."""
+    cat = load_catalogue()
+    for r in cat:
+        for code in r.points:
+            holds = _seconds_per_side(r, code)
+            assert all(30 <= h <= 120 for h in holds), (r.id, code, holds)
+    hands = cat.get("hand-points")
+    assert hands is not None
+    for code in ("EX-UE8", "SI3", "TE3", "LI4"):
+        titles = [s.title for s in hands.steps if s.point == code]
+        assert len(titles) == 2 and titles[0].endswith("right hand") and titles[1].endswith("left hand")
+    shoulder = cat.get("shoulder-balance")
+    assert shoulder is not None and len(_seconds_per_side(shoulder, "GB21")) == 2
+
+
+def test_routines_with_points_follow_the_article_from_preparation_to_aftercare() -> None:
+    """Warm, clean hands first; rest between groups of points; light strokes down the neck, water and a
+    moment's rest after."""
+    cat = load_catalogue()
+    with_points = [r for r in cat if r.has_acupressure]
+    assert {r.id for r in with_points} == {"forward-head-care", "shoulder-balance", "neck-reset", "hand-points"}
+    for r in with_points:
+        types = [s.type for s in r.steps]
+        first_point = types.index("acupressure")
+        last_point = len(types) - 1 - types[::-1].index("acupressure")
+        assert "prepare" in types[:first_point], r.id
+        prepare = r.steps[types.index("prepare")]
+        assert "warm" in prepare.instructions and "Wash" in prepare.instructions
+        last = r.steps[-1]
+        assert last.type == "tip" and "water" in last.instructions and "quietly" in last.instructions
+        if any(POINTS[p].region == "neck" for p in r.points):
+            strokes = [i for i, t in enumerate(types) if t == "massage"]
+            assert strokes and strokes[0] > last_point, r.id
+            assert "lightly down the back of the neck" in r.steps[strokes[0]].instructions
+    hands = cat.get("hand-points")
+    assert hands is not None
+    rest = [i for i, s in enumerate(hands.steps) if s.type == "rest"]
+    assert rest and all(hands.steps[i - 1].is_acupressure and hands.steps[i + 1].is_acupressure for i in rest)
+
+
+def test_pressure_wording_is_left_to_the_safety_answers() -> None:
+    """Every point step says {pressure} (filled in by the safety module) and never 'firm' by itself."""
+    for r in RAW["routines"]:
+        for step in r["steps"]:
+            if step["type"] == "acupressure":
+                assert "{pressure}" in step["instructions"], (r["id"], step["title"])
+            assert "firm" not in step["instructions"].lower()
+
+
+def test_where_texts_read_after_a_where_label() -> None:
+    for code, point in POINTS.items():
+        assert not point.where.lower().startswith("where"), code
+        assert point.where.endswith(".")
+
+
+
 # --- validation messages -----------------------------------------------------------------------------
 
 
 def test_missing_duration_is_named_by_routine_and_step() -> None:
     data = raw()
-    del routine_raw(data, "neck-reset")["steps"][1]["breaths"]
+    del routine_raw(data, "neck-reset")["steps"][2]["breaths"]
     with pytest.raises(ConfigError) as err:
         parse_catalogue(data)
-    assert str(err.value) == "routines.json: routine 'neck-reset', step 2: missing 'seconds' or 'breaths'"
+    assert str(err.value) == "routines.json: routine 'neck-reset', step 3: missing 'seconds' or 'breaths'"
 
 
 def test_unknown_point_lists_the_known_ones() -> None:
     data = raw()
-    routine_raw(data, "neck-reset")["steps"][1]["point"] = "GB99"
+    routine_raw(data, "neck-reset")["steps"][2]["point"] = "GB99"
     with pytest.raises(ConfigError) as err:
         parse_catalogue(data)
     message = str(err.value)
-    assert message.startswith("routines.json: routine 'neck-reset', step 2: unknown acupressure point \"GB99\"")
+    assert message.startswith("routines.json: routine 'neck-reset', step 3: unknown acupressure point \"GB99\"")
     assert "known: GB20, GV16, GV14, GB21, SI3, TE3, LI4, EX-UE8" in message
     assert "\n" not in message
 
@@ -125,7 +196,17 @@ def test_unknown_point_lists_the_known_ones() -> None:
     [
         (lambda d: d.update(version=2), "'version' must be 1"),
         (lambda d: d.update(routines=[]), "'routines' must be a non-empty list"),
-        (lambda d: d.update(stop_signs=[]), "'stop_signs' must be a non-empty list of text"),
+        (lambda d: d.update(stop_signs=[]), "'stop_signs' must be a non-empty list"),
+        (lambda d: d.update(stop_signs=["dizziness"]), "stop sign 1: a stop sign must be a JSON object"),
+        (lambda d: d["stop_signs"][0].pop("short"), "stop sign 1: missing or empty 'short'"),
+        (lambda d: routine_raw(d, "neck-reset")["steps"][2].update(instructions="Press firmly {pressure}."),
+         "step 3: 'instructions' say 'firmly'; write {pressure} instead"),
+        (lambda d: routine_raw(d, "neck-reset")["steps"][2].update(instructions="Press the point hard."),
+         "step 3: an acupressure step's 'instructions' must say {pressure}"),
+        (lambda d: d["routines"][0]["steps"][1].update(instructions="Tuck with {pressure}."),
+         "step 2: {pressure} is only for 'acupressure' steps"),
+        (lambda d: d["routines"][0]["steps"][1].update(instructions="Tuck {gently}."),
+         "step 2: 'instructions' may only contain the placeholder {pressure}"),
         (lambda d: d["routines"].append(copy.deepcopy(d["routines"][0])), "routine 'chin-tucks' is defined twice"),
         (lambda d: d["routines"][0].update(kind="marathon"), "routine 'chin-tucks': 'kind' must be one of"),
         (lambda d: d["routines"][0].update(id="Chin Tucks"), "routine #1: 'id' must be lower-case"),
@@ -289,3 +370,44 @@ def test_paired_points_are_drawn_on_both_sides() -> None:
         merged = cv2.dilate(orange, np.ones((9, 9), np.uint8))  # a ring and its centre make one dot
         n, _ = cv2.connectedComponents(merged)
         assert n - 1 == expected, code
+
+
+def _dot_centre(img: np.ndarray) -> tuple[float, float]:
+    orange = np.all(img == np.array(diagrams.DOT, dtype=np.uint8), axis=2)
+    ys, xs = np.nonzero(orange)
+    return float(xs.mean()), float(ys.mean())
+
+
+def test_li4_sits_in_the_middle_of_a_drawn_thumb_web() -> None:
+    """The sources put LI4 in the web between thumb and index finger, not at the knuckle."""
+    web = diagrams.web_outline()
+    assert cv2.contourArea(web) > 400  # a web wide enough to see, not a sliver
+    figure = diagrams.draw("LI4")[:, (diagrams.WIDTH - diagrams.SIZE) // 2:][:diagrams.SIZE, :diagrams.SIZE]
+    x, y = _dot_centre(figure)
+    assert cv2.pointPolygonTest(web, (x, y), True) > 3  # well inside the web, not on its edge
+    # The dot is near the centre of the web, below the knuckles and above where the thumb meets the palm.
+    cx, cy = diagrams.web_centre()
+    assert abs(x - cx) <= 1.5 and abs(y - cy) <= 1.5
+    assert cy > diagrams.KNUCKLE_Y - 12
+    # The web skin is visibly tinted around the dot.
+    tinted = np.all(figure == np.array(diagrams.SKIN, dtype=np.uint8), axis=2)
+    assert tinted.sum() > 150
+
+
+@pytest.mark.parametrize("code", ["GB20", "GV16", "GV14", "GB21"])
+def test_no_dot_hides_the_neck_landmarks(code: str) -> None:
+    """C7 (GV14 lies just under it) and the skull bump (GV16 just under it) stay visible next to the dots."""
+    figure = diagrams.draw(code)[:diagrams.SIZE, (diagrams.WIDTH - diagrams.SIZE) // 2:][:, :diagrams.SIZE]
+    landmark = np.all(figure == np.array(diagrams.LANDMARK, dtype=np.uint8), axis=2)
+    cx, cy = diagrams.C7
+    assert landmark[cy - 2:cy + 3, cx - 2:cx + 3].sum() >= 9, f"{code}: the C7 marker is covered"
+    bx, by = diagrams.SKULL_BUMP
+    assert landmark[by - 5:by + 2, bx - 9:bx + 10].sum() >= 8, f"{code}: the skull bump is covered"
+
+
+def test_gv14_is_just_under_c7_and_gv16_just_under_the_skull_bump() -> None:
+    for code, landmark in (("GV14", diagrams.C7), ("GV16", diagrams.SKULL_BUMP)):
+        figure = diagrams.draw(code)[:diagrams.SIZE, (diagrams.WIDTH - diagrams.SIZE) // 2:][:, :diagrams.SIZE]
+        x, y = _dot_centre(figure)
+        assert abs(x - landmark[0]) <= 1, code  # on the midline
+        assert diagrams.DOT_RING + 3 <= y - landmark[1] <= diagrams.DOT_RING + 20, code  # just below it

@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 from posture.clock import FakeClock
 from posture.coach.effect import BreakEffect, break_effect, effect_event
 from posture.coach.routines import Routine, Step, load_catalogue
-from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, RunnerEvent, StepStarted, Tick
+from posture.coach.runner import (
+    HOLD_LONGER_S,
+    MAX_HOLD_S,
+    BreathCue,
+    RoutineFinished,
+    RoutineRunner,
+    RunnerEvent,
+    StepExtended,
+    StepStarted,
+    Tick,
+)
 from posture.samples import PostureSample
 
 CATALOGUE = load_catalogue()
@@ -34,6 +44,43 @@ def drive(runner: RoutineRunner, clock: FakeClock, step_s: float = 0.5, limit_s:
         clock.advance(step_s)
         out += [(clock.monotonic() - start, e) for e in runner.tick()]
     return out
+
+
+def test_hold_longer_adds_breaths_to_a_breathing_step_and_time_to_a_timed_one() -> None:
+    clock = FakeClock()
+    runner = RoutineRunner(routine(BREATHE, MOVE), clock)
+    runner.start()
+    clock.advance(12.0)  # into the second breath
+    events = runner.hold_longer()
+    assert StepExtended(0, HOLD_LONGER_S, 30 + HOLD_LONGER_S) in events
+    assert runner.step_breaths == 6 and runner.step_length == 60
+    assert runner.step_remaining == pytest.approx(48.0) and runner.remaining == pytest.approx(68.0)
+    cues = [e for t, e in drive(runner, clock) if isinstance(e, BreathCue)]
+    assert [c.of for c in cues] == [6] * len(cues) and cues[-1].breath == 6  # the count follows the hold
+    assert runner.finished is not None and runner.finished.seconds == pytest.approx(80.0, abs=0.5)
+
+    clock = FakeClock()
+    runner = RoutineRunner(routine(MOVE, TIP), clock)
+    runner.start()
+    runner.hold_longer()
+    assert runner.step_length == 20 + HOLD_LONGER_S and runner.step_breaths is None
+    starts = [(t, e) for t, e in drive(runner, clock) if isinstance(e, StepStarted)]
+    assert starts[0][0] == pytest.approx(20 + HOLD_LONGER_S, abs=0.5)  # the next step waits for the hold
+
+
+def test_hold_longer_has_a_limit_and_resets_on_the_next_step() -> None:
+    clock = FakeClock()
+    runner = RoutineRunner(routine(MOVE, TIP), clock)
+    runner.start()
+    while runner.can_hold_longer:
+        runner.hold_longer()
+    assert runner.step_length == 20 + MAX_HOLD_S
+    assert not any(isinstance(e, StepExtended) for e in runner.hold_longer())
+    assert runner.step_length == 20 + MAX_HOLD_S
+    runner.skip_step()
+    assert runner.step_length == TIP.duration and runner.can_hold_longer
+    runner.stop()
+    assert runner.hold_longer() == []
 
 
 def test_runs_every_step_in_order_and_finishes_on_time() -> None:

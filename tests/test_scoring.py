@@ -9,8 +9,9 @@ from posture.baseline import Baseline, MetricStat
 from posture.coach.effect import WINDOW_S
 from posture.effect_tracker import EffectTracker
 from posture.errors import ConfigError
+from posture.events import BreakCompleted
 from posture.metrics import METRIC_NAMES, MetricSet
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.scoring import FitChecker, StateTracker, judge
 
 BASE = Baseline("front", {
@@ -110,7 +111,8 @@ def test_break_effect_measured_after_ten_minutes() -> None:
         tracker.add(sample(wall, 60.0, "drifting"))
     start = wall
     wall += 180  # a three-minute break
-    tracker.break_completed(Event(wall, wall, "break_completed", {"routine": "neck-reset", "started_wall": start}))
+    tracker.break_completed(BreakCompleted(wall, wall, routine="neck-reset", break_kind="neck_care", finished=True,
+                                           felt=None, seconds=180.0, started_wall=start))
     for _ in range(int(WINDOW_S) - 1):
         wall += 1
         tracker.add(sample(wall, 85.0))

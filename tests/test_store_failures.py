@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from posture.clock import FakeClock
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.store.writer import HistoryWriter
+
+from conftest import StoredEvent as Event
 
 T0 = 1_795_000_000.0
 

@@ -19,9 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from posture.clock import FakeClock
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 from posture.store.db import STATE_COLUMNS
 from posture.store.writer import HistoryWriter, in_band
+
+from conftest import StoredEvent as Event
 
 PULSE = 10.0
 DEFAULT_INTERVAL = 1.0

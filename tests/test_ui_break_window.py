@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from posture.clock import FakeClock
 from posture.coach.breaks import BreakScheduler, BreakSettings
 from posture.coach.routines import load_catalogue
-from posture.coach.safety import filter_catalogue, load_safety_profile
+from posture.coach.safety import SAFETY_QUESTIONS, SafetyProfile, filter_catalogue, load_safety_profile
 from ui.break_window import BreakWindow, breath_phase
 
 from ui_helpers import no_message_boxes  # noqa: F401
@@ -127,7 +127,8 @@ def test_first_acupressure_asks_the_safety_questions_and_stores_the_answers(qtbo
     for key in window.safety_page.groups:
         window.safety_page.answer(key, yes=False)
     window.safety_page.answer("blood_thinners", yes=True)
-    assert "light pressure" in window.safety_page.summary.text()
+    assert "light touch" in window.safety_page.summary.text()
+    assert "doctor or nurse before using acupressure" in window.safety_page.summary.text()
     started: list[str] = []
     window.started.connect(started.append)
     qtbot.mouseClick(window.safety_page.save_button, Qt.MouseButton.LeftButton)
@@ -135,10 +136,12 @@ def test_first_acupressure_asks_the_safety_questions_and_stores_the_answers(qtbo
     profile = load_safety_profile(path)
     assert profile is not None and profile.blood_thinners and not profile.pregnant
     assert started == ["neck-reset"] and window.routine.has_acupressure
+    assert window.routine_notes.isVisible() and "doctor or nurse" in window.routine_notes.text()
     titles = run_to_end(window, clock, step_s=2.0)
     acupressure = next(s for s in window.routine.steps if s.is_acupressure)
     assert acupressure.title in titles
-    assert any("press lightly" in n for s in window.routine.steps for n in s.notes)
+    pressed = [s for s in window.routine.steps if s.is_acupressure]
+    assert all("firm" not in s.instructions and "light, gentle touch" in s.instructions for s in pressed)
 
 
 def test_not_now_starts_without_acupressure(qtbot: Any, tmp_path: Path) -> None:
@@ -167,3 +170,78 @@ def test_point_diagram_is_shown_on_acupressure_steps(qtbot: Any, routine_id: str
         window.skip_step()
     assert window.picture.isVisible() and window.picture.pixmap() is not None
     assert not window.picture.pixmap().isNull()
+
+
+def test_the_stop_line_shows_every_stop_sign_on_every_step(qtbot: Any) -> None:
+    catalogue = load_catalogue()
+    for profile in (SafetyProfile(), SafetyProfile(injury_or_surgery=True),
+                    SafetyProfile(blood_thinners=True, pregnant=True)):
+        for routine in filter_catalogue(catalogue, profile):
+            clock = FakeClock()
+            window = BreakWindow(routine, clock=clock)
+            qtbot.addWidget(window)
+            window.show()
+            for _ in routine.steps:
+                assert window.stop_label.isVisible()
+                for sign in catalogue.stop_signs:
+                    assert sign.short in window.stop_label.text(), (routine.id, sign.short)
+                window.skip_step()
+            window.close()
+
+
+def test_the_safety_page_lists_the_red_flags_and_stop_signs_and_every_question(qtbot: Any, tmp_path: Path) -> None:
+    catalogue = load_catalogue()
+    routine = filter_catalogue(catalogue, None).get("chin-tucks")
+    assert routine is not None
+    window = BreakWindow(routine, clock=FakeClock(), needs_safety_screen=True, safety_path=tmp_path / "s.json")
+    qtbot.addWidget(window)
+    window.show()
+    page = window.safety_page
+    assert page.red_flags.isVisible() and page.stop_signs.isVisible()
+    for flag in catalogue.red_flags:
+        assert flag in page.red_flags.text()
+    for sign in catalogue.stop_signs:
+        assert sign.short in page.stop_signs.text()
+    assert set(page.groups) == {q.key for q in SAFETY_QUESTIONS}
+
+
+def test_a_movement_routine_is_screened_and_an_injury_answer_never_runs_it(qtbot: Any, tmp_path: Path) -> None:
+    base = load_catalogue()
+    unscreened = filter_catalogue(base, None).get("chin-tucks")
+    assert unscreened is not None and [s.title for s in unscreened.steps] == ["Line up"]
+    window = BreakWindow(unscreened, clock=FakeClock(), needs_safety_screen=True, safety_path=tmp_path / "s.json",
+                         refilter=lambda p: filter_catalogue(base, p).get("chin-tucks"))
+    qtbot.addWidget(window)
+    window.show()
+    for key in window.safety_page.groups:
+        window.safety_page.answer(key, yes=key == "injury_or_surgery")
+    started: list[str] = []
+    window.started.connect(started.append)
+    qtbot.mouseClick(window.safety_page.save_button, Qt.MouseButton.LeftButton)
+    assert started == [] and window.runner is None  # neither chin tucks nor the unscreened shell
+    assert window.pages.currentIndex() == 3 and "not offered" in window.not_offered_label.text()
+    assert "doctor or physiotherapist" in window.not_offered_label.text()
+
+
+def test_hold_longer_button_adds_time_to_the_step(qtbot: Any) -> None:
+    routine = filter_catalogue(load_catalogue(), SafetyProfile()).get("hand-points")
+    assert routine is not None
+    clock = FakeClock()
+    window = BreakWindow(routine, clock=clock)
+    qtbot.addWidget(window)
+    window.show()
+    while window.runner is not None and window.runner.current_step is not None \
+            and not window.runner.current_step.is_acupressure:
+        window.skip_step()
+    assert window.hold_button.isVisible() and window.hold_button.isEnabled()
+    clock.advance(20.0)
+    window.tick()
+    assert window.ring.text == "0:10"
+    qtbot.mouseClick(window.hold_button, Qt.MouseButton.LeftButton)
+    assert window.ring.text == "0:40" and window.runner is not None and window.runner.step_length == 60
+    while window.hold_button.isEnabled():
+        qtbot.mouseClick(window.hold_button, Qt.MouseButton.LeftButton)
+    assert window.runner.step_length == 30 + 120  # capped
+    window.skip_step()
+    assert window.hold_button.isEnabled()  # a new step can be held again
+    assert "Where:" in window.instructions.text()

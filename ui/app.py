@@ -20,26 +20,42 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCursor
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from calibration.profiles import ProfileStore
+from calibration.services import resolve_baseline, span_builder
+from posture.analyzer import Analysis
 from posture.baseline import Baseline
 from posture.clock import Clock, FakeClock, SystemClock, local_datetime
 from posture.coach.routines import Routine, format_duration, load_catalogue
 from posture.coach.safety import SafetyProfile, default_safety_path, filter_catalogue, load_safety_profile
+from posture.coach.safety import needs_screen as screened
 from posture.companion import SourceSpec, build_monitor
 from posture.errors import ConfigError, UserError
+from posture.events import (
+    BadFrame,
+    BreakSuggested,
+    CalibrationFailed,
+    CalibrationFits,
+    CalibrationMismatch,
+    CameraBack,
+    CameraLost,
+    Event,
+    NudgeShown,
+    NudgeWithdrawn,
+)
 from posture.monitor import Monitor
-from posture.samples import REASONS, Event
+from posture.ports import PauseProbe
+from posture.samples import REASONS
 from posture.settings import Settings
 from ui.bridge import MonitorBridge, StatusView
 from ui.notify import Notifier
 from ui.tray_icon import StatusWindow, icon_state, state_icon, tooltip_text
-from ui.worker import BuiltMonitor, MonitorFactory, MonitorWorker, emit_events
+from ui.worker import BuiltMonitor, MonitorFactory, MonitorWorker
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +70,7 @@ RESTART_KEYS = ("camera_index", "pose_model", "breaks_enabled", "micro_break_eve
 def monitor_factory(settings: Settings, spec: SourceSpec, clock: Clock, baseline: Baseline | None,
                     db: Path | None = None, history: bool = True,
                     calibrate_span: tuple[float, float] | None = None,
-                    environment: Any | None = None) -> MonitorFactory:
+                    environment: PauseProbe | None = None) -> MonitorFactory:
     """Build everything on the worker thread: MediaPipe graphs and SQLite both care which thread they run on."""
 
     def build() -> BuiltMonitor:
@@ -69,7 +85,8 @@ def monitor_factory(settings: Settings, spec: SourceSpec, clock: Clock, baseline
             closers.append(writer.close)
         try:
             monitor = build_monitor(settings, spec, clock, baseline, writer, calibrate_span=calibrate_span,
-                                    environment=environment)
+                                    environment=environment,
+                                    build_baseline=span_builder(calibrate_span) if calibrate_span else None)
         except BaseException:
             for close in closers:
                 close()
@@ -115,8 +132,6 @@ class CompanionApp(QObject):
         self.icon_key = "away"
         self.finished = False
         self.finish_message: str | None = None
-        self._pause_until: float | None = None
-        self._pause_seen = False
         self._camera_note = False
         self._mismatch_note = False
         self._frame_users: set[str] = set()
@@ -244,7 +259,7 @@ class CompanionApp(QObject):
         for key in [k for k in self.actions if k.startswith("break")]:
             del self.actions[key]
         pending = self.status.break_pending if self.status else None
-        self._action("break_now", f"Start: {pending}" if pending else "Start a short break",
+        self._action("break_now", f"Start: {pending.title}" if pending else "Start a short break",
                      lambda: self.start_break(None), self.break_menu)
         if pending:
             self._action("break_later", "Remind me in 5 minutes", lambda: self.answer_break("postpone"),
@@ -261,12 +276,9 @@ class CompanionApp(QObject):
 
     # -- commands ---------------------------------------------------------------------------------
     def pause(self, minutes: float | None) -> None:
-        self._pause_until = None if minutes is None else time.time() + minutes * 60
-        self._pause_seen = False
         self.worker.submit(lambda m: m.pause(minutes))
 
     def resume(self) -> None:
-        self._pause_until, self._pause_seen = None, False
         self.worker.submit(lambda m: m.resume())
 
     def snooze(self, minutes: float | None) -> None:
@@ -292,12 +304,7 @@ class CompanionApp(QObject):
             live.set_baseline(baseline, name)  # type: ignore[attr-defined]
 
     def answer_break(self, answer: str) -> None:
-        def command(m: Monitor) -> None:
-            if m.breaks is not None:
-                emit_events(m, m.breaks.postpone(m.breaks.settings.postpone_short_min) if answer == "postpone"
-                            else m.breaks.skip())
-
-        self.worker.submit(command)
+        self.worker.submit(lambda m: m.session.answer_break(answer))
 
     # -- breaks -----------------------------------------------------------------------------------
     def _safety_profile(self) -> tuple[SafetyProfile | None, bool]:
@@ -323,7 +330,8 @@ class CompanionApp(QObject):
         if "break" in self.windows:
             self.windows["break"].raise_()
             return False
-        pending = self.status.break_pending_id if self.status else None
+        pending_break = self.status.break_pending if self.status else None
+        pending = pending_break.routine_id if pending_break is not None else None
         routines = {r.id: r for r in self._catalogue()}
         rid = routine_id or pending
         if rid is None or rid not in routines:
@@ -337,7 +345,7 @@ class CompanionApp(QObject):
             full = load_catalogue().get(rid)
         except ConfigError:
             full = None
-        needs_screen = not asked and full is not None and full.has_acupressure
+        needs_screen = not asked and full is not None and screened(full)  # acupressure or neck movement
 
         def refilter(p: SafetyProfile) -> Routine | None:
             return filter_catalogue(load_catalogue(), p).get(rid)
@@ -359,19 +367,13 @@ class CompanionApp(QObject):
 
     def _break_started(self, routine_id: str, use_pending: bool) -> None:
         def command(m: Monitor) -> None:
-            if m.breaks is None:
-                return
-            try:
-                events = m.breaks.accept() if use_pending else []
-                emit_events(m, events or m.breaks.start(routine_id))
-            except ValueError:
+            if m.breaks is not None and not m.session.start_break(routine_id, take_pending=use_pending):
                 log.info("routine %s is not offered after the safety answers; not recorded", routine_id)
 
         self.worker.submit(command)
 
     def _break_finished(self, effect: str | None, completed: bool) -> None:
-        self.worker.submit(
-            lambda m: emit_events(m, m.breaks.complete(effect, finished=completed)) if m.breaks is not None else None)
+        self.worker.submit(lambda m: m.session.finish_break(effect, completed))
 
     # -- windows ----------------------------------------------------------------------------------
     def _track(self, key: str, window: QWidget) -> None:
@@ -446,15 +448,9 @@ class CompanionApp(QObject):
             window.show()
             window.raise_()
             return window
-        try:
-            # Lazily: pyqtgraph is only loaded when someone asks for their history.
-            from ui.dashboard import Dashboard
-        except ImportError as exc:
-            log.info("dashboard unavailable: %s", exc)
-            self.notifier.notify("info", "Dashboard not available",
-                                 "The history dashboard is not part of this installation.")
-            return None
+        # Lazily: pyqtgraph is only loaded when someone asks for their history.
         from posture.store import HistoryUnavailable, resolve_db_path
+        from ui.dashboard import Dashboard
 
         try:
             window = Dashboard(resolve_db_path(self.db))
@@ -477,7 +473,7 @@ class CompanionApp(QObject):
             self.worker.submit(lambda m: apply_live_settings(m, settings))
 
     # -- what the monitor says --------------------------------------------------------------------
-    def _on_frame(self, image: Any, analysis: Any) -> None:
+    def _on_frame(self, image: np.ndarray, analysis: Analysis) -> None:
         live = self.windows.get("live_view")
         if live is not None:
             live.show_frame(image, analysis)  # type: ignore[attr-defined]
@@ -487,17 +483,13 @@ class CompanionApp(QObject):
 
     def _on_status(self, status: StatusView) -> None:
         self.status = status
-        # A snapshot taken before the pause command ran must not wipe the "until" just set; only a
-        # pause that was seen and is now over (it ran out) clears it.
-        if status.paused_reason == "paused":
-            self._pause_seen = True
-        elif self._pause_seen:
-            self._pause_until, self._pause_seen = None, False
         key = icon_state(status)
         if key != self.icon_key:
             self.icon_key = key
             self.tray.setIcon(state_icon(key))
-        until = local_datetime(self._pause_until).strftime("%H:%M") if self._pause_until else None
+        # The pause's end comes with the snapshot: the engine owns it, the tray only shows it.
+        until = (local_datetime(status.pause_until_wall).strftime("%H:%M")
+                 if status.pause_until_wall is not None and status.paused_reason == "paused" else None)
         tip = tooltip_text(status, until)
         if self.finished and self.finish_message:
             tip += f"\n{self.finish_message}"
@@ -515,40 +507,42 @@ class CompanionApp(QObject):
             self.handle_event(event)
 
     def handle_event(self, e: Event) -> None:
-        kind = e.kind
-        if kind == "nudge":
-            reasons = e.data.get("reasons") or []
-            title = REASONS.get(reasons[0], "Posture check").capitalize() if reasons else "Posture check"
-            self.notifier.notify("nudge", title, str(e.data.get("text", "")), on_click=self.open_live_view,
-                                 hint="Click to see what I noticed.", sound=True, glow="poor")
-        elif kind in ("recovery", "nudge_withdrawn"):
-            if self.notifier.toast.isVisible() and self.notifier.history and \
-                    self.notifier.history[-1].kind == "nudge":
-                self.notifier.toast.hide()  # they've already sorted themselves out
-        elif kind == "break_suggested":
-            self.notifier.notify("break", "Time for a short break", str(e.data.get("text") or "A short break?"),
-                                 on_click=lambda: self.start_break(e.data.get("routine")),
-                                 hint="Click to start. “Take a break now” in the menu can postpone it.",
-                                 sound=True, glow="break")
-        elif kind == "camera_lost":
-            if not self._camera_note:  # one note per fault, then quiet retries
-                self._camera_note = True
-                self.notifier.notify("info", "Camera unavailable",
-                                     "Another app may be using the camera, or it was unplugged. Watching is "
-                                     "paused, and I'll keep checking quietly.")
-        elif kind == "camera_back":
-            self._camera_note = False
-        elif kind == "calibration_mismatch":
-            if not self._mismatch_note:
-                self._mismatch_note = True
-                self.notifier.notify("info", "Your setup seems to have changed",
-                                     "The camera or your seat moved, so I've stopped judging. Recalibrate, or "
-                                     "choose the profile for this setup.", on_click=self.open_wizard)
-        elif kind == "calibration_failed":
-            self.notifier.notify("info", "Calibration didn't work", str(e.data.get("error", "")),
-                                 on_click=self.open_wizard)
-        elif kind == "bad_frame":
-            self.notifier.notify("info", "The camera sends pictures I can't read", str(e.data.get("error", "")))
+        match e:
+            case NudgeShown(reasons=reasons, text=text):
+                title = REASONS.get(reasons[0], "Posture check").capitalize() if reasons else "Posture check"
+                self.notifier.notify("nudge", title, text, on_click=self.open_live_view,
+                                     hint="Click to see what I noticed.", sound=True, glow="poor")
+            case NudgeWithdrawn():  # also sent before a recovery
+                if self.notifier.toast.isVisible() and self.notifier.history and \
+                        self.notifier.history[-1].kind == "nudge":
+                    self.notifier.toast.hide()  # they've already sorted themselves out
+            case BreakSuggested(routine=routine, text=text):
+                self.notifier.notify("break", "Time for a short break", text,
+                                     on_click=lambda: self.start_break(routine),
+                                     hint="Click to start. “Take a break now” in the menu can postpone it.",
+                                     sound=True, glow="break")
+            case CameraLost():
+                if not self._camera_note:  # one note per fault, then quiet retries
+                    self._camera_note = True
+                    self.notifier.notify("info", "Camera unavailable",
+                                         "Another app may be using the camera, or it was unplugged. Watching is "
+                                         "paused, and I'll keep checking quietly.")
+            case CameraBack():
+                self._camera_note = False
+            case CalibrationMismatch():
+                if not self._mismatch_note:
+                    self._mismatch_note = True
+                    self.notifier.notify("info", "Your setup seems to have changed",
+                                         "The camera or your seat moved, so I've stopped judging. Recalibrate, or "
+                                         "choose the profile for this setup.", on_click=self.open_wizard)
+            case CalibrationFits():
+                self._mismatch_note = False  # the setup fits again: the next change is news again
+            case CalibrationFailed(error=error):
+                self.notifier.notify("info", "Calibration didn't work", error, on_click=self.open_wizard)
+            case BadFrame(error=error):
+                self.notifier.notify("info", "The camera sends pictures I can't read", error)
+            case _:
+                pass
 
     def _on_worker_finished(self, message: str) -> None:
         self.finished = True
@@ -565,7 +559,6 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
                     store: ProfileStore | None = None) -> CompanionApp:
     """From the `run` arguments to a ready (not yet started) companion."""
     from posture.environment import Environment
-    from posture.headless import resolve_baseline
 
     spec = SourceSpec.parse(args.source, settings, loop=getattr(args, "loop", False),
                             fps_in=getattr(args, "fps_in", 1.0))
@@ -578,7 +571,7 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
         clock = FakeClock(wall_start=start if start is not None else time.time(), monotonic_start=0.0)
     store = store or ProfileStore()
     try:
-        baseline = resolve_baseline(args)
+        baseline = resolve_baseline(getattr(args, "profile", None), getattr(args, "calibrate_from", None), store)
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
     profile_name = getattr(args, "profile", None) or (store.active_name() if baseline is not None else None)

@@ -1,7 +1,9 @@
 """The guided break: one step at a time, with a countdown ring, a breathing circle and a way out.
 
-Before the first routine with acupressure the safety questions come first (answers stored through the
-coach's safety module); "Not now" simply goes on without the pressure points. At the end a small
+Before the first routine that presses a point or moves the neck the safety questions come first (answers
+stored through the coach's safety module), on a page that also lists the red flags and the stop signs;
+"Not now" goes on without those steps. The stop signs stay visible on every step, and "Hold longer"
+stays on a step that is doing the person good. At the end a small
 "Did that help?" feeds the scheduler. Time comes from an injected clock through `RoutineRunner`, so the
 whole routine runs in milliseconds in tests.
 """
@@ -28,15 +30,45 @@ from PySide6.QtWidgets import (
 )
 
 from posture.clock import Clock, SystemClock
-from posture.coach.routines import EXHALE_S, INHALE_S, SECONDS_PER_BREATH, Routine, Step, format_duration
-from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, RunnerEvent, StepStarted, Tick
-from posture.coach.safety import SAFETY_QUESTIONS, SafetyProfile, save_safety_profile
+from posture.coach.routines import (
+    EXHALE_S,
+    INHALE_S,
+    SECONDS_PER_BREATH,
+    Routine,
+    Step,
+    StopSign,
+    format_duration,
+    load_catalogue,
+)
+from posture.coach.runner import (
+    HOLD_LONGER_S,
+    BreathCue,
+    RoutineFinished,
+    RoutineRunner,
+    RunnerEvent,
+    StepExtended,
+    StepStarted,
+    Tick,
+)
+from posture.coach.safety import (
+    POINTS,
+    SAFETY_QUESTIONS,
+    SafetyProfile,
+    catalogue_notes,
+    save_safety_profile,
+    stop_line,
+)
+from posture.errors import ConfigError
 from ui.fonts import bigger
 
 RING_COLOUR = "#0072B2"
 BREATH_COLOUR = "#56B4E9"
-STEP_KIND_WORDS = {"movement": "Move", "acupressure": "Acupressure", "breathing": "Breathe",
-                   "posture": "Posture", "tip": "A tip"}
+STEP_KIND_WORDS = {"movement": "Move", "acupressure": "Acupressure", "massage": "Light strokes",
+                   "breathing": "Breathe", "walk": "Walk", "posture": "Posture", "rest": "Rest",
+                   "prepare": "Get ready", "tip": "A tip", "heat-cold": "A tip"}
+# Shown if the routines file cannot be read for its red flags; the same advice in fewer words.
+FALLBACK_RED_FLAGS = ("new numbness, tingling or weakness", "dizziness, fainting, double vision",
+                      "trouble speaking or swallowing", "neck pain with chest pain or fever")
 
 
 def breath_phase(elapsed_in_step: float) -> tuple[str, float]:
@@ -127,17 +159,35 @@ class BreathPacer(QWidget):
         p.end()
 
 
+def _red_flags() -> tuple[tuple[str, ...], str, tuple[StopSign, ...]]:
+    """Red flags, their advice and the stop signs from the routines file, with a fallback if unreadable."""
+    try:
+        catalogue = load_catalogue()
+    except ConfigError:
+        return FALLBACK_RED_FLAGS, "Please see a doctor about these.", ()
+    return catalogue.red_flags, catalogue.red_flag_advice, catalogue.stop_signs
+
+
 class SafetyPage(QWidget):
-    """Five yes/no questions, asked once, before the first acupressure."""
+    """The yes/no questions, asked once, with the red flags and stop signs above them."""
 
     answered = Signal(object)  # SafetyProfile
     declined = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel("Before the first acupressure: five quick questions")
+        title = QLabel(f"Before the first break that presses or moves the neck: {len(SAFETY_QUESTIONS)} "
+                       "quick questions")
         title.setFont(bigger(title.font(), 1.25, bold=True))
         title.setWordWrap(True)
+        flags, advice, signs = _red_flags()
+        self.red_flags = QLabel("<b>First, these need a doctor, not a break:</b> " + "; ".join(flags)
+                                + ". " + advice)
+        self.red_flags.setWordWrap(True)
+        self.red_flags.setStyleSheet("color: #6A1B00;")
+        self.stop_signs = QLabel(stop_line(signs) if signs else "Stop at once if anything hurts or feels wrong.")
+        self.stop_signs.setWordWrap(True)
+        self.stop_signs.setStyleSheet("color: #6A4A00;")
         intro = QLabel("Your answers stay on this computer. They decide which steps are offered; you can "
                        "change them any time by deleting the saved answers.")
         intro.setWordWrap(True)
@@ -162,7 +212,7 @@ class SafetyPage(QWidget):
         self.save_button = QPushButton("Save answers and start")
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self._save)
-        later = QPushButton("Not now (no acupressure)")
+        later = QPushButton("Not now (no acupressure or neck exercises)")
         later.clicked.connect(self.declined.emit)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -170,10 +220,12 @@ class SafetyPage(QWidget):
         buttons.addWidget(self.save_button)
         v = QVBoxLayout(self)
         v.addWidget(title)
+        v.addWidget(self.red_flags)
         v.addWidget(intro)
         v.addLayout(grid)
         v.addWidget(self.summary)
         v.addStretch(1)
+        v.addWidget(self.stop_signs)
         v.addLayout(buttons)
 
     def answer(self, key: str, yes: bool) -> None:
@@ -192,7 +244,7 @@ class SafetyPage(QWidget):
         answers = self.answers()
         self.save_button.setEnabled(answers is not None)
         changes = [q.if_yes for q in SAFETY_QUESTIONS if answers and answers.get(q.key)]
-        self.summary.setText(" ".join(changes))
+        self.summary.setText(" ".join(dict.fromkeys(changes)))
 
     def _save(self) -> None:
         answers = self.answers()
@@ -226,8 +278,9 @@ class BreakWindow(QWidget):
         self.pages.addWidget(self.safety_page)
         self.pages.addWidget(self._routine_page())
         self.pages.addWidget(self._feedback_page())
+        self.pages.addWidget(self._not_offered_page())
         QVBoxLayout(self).addWidget(self.pages)
-        self.resize(760, 560)
+        self.resize(780, 660)  # room for the point diagram under longer, answer-dependent text
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
@@ -242,6 +295,9 @@ class BreakWindow(QWidget):
         self.title_label = QLabel(self.routine.title)
         self.title_label.setFont(bigger(self.title_label.font(), 1.2))
         self.title_label.setStyleSheet("color: #404040;")
+        self.routine_notes = QLabel("")
+        self.routine_notes.setWordWrap(True)
+        self.routine_notes.setStyleSheet("color: #6A4A00;")
         self.counter_label = QLabel("")
         self.counter_label.setStyleSheet("color: #404040;")
         self.step_label = QLabel("")
@@ -260,15 +316,17 @@ class BreakWindow(QWidget):
         self.pacer = BreathPacer()
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self.toggle_pause)
+        self.hold_button = QPushButton(f"Hold longer (+{HOLD_LONGER_S} s)")
+        self.hold_button.setToolTip("Stay on this step a little longer, for a spot that is still tight")
+        self.hold_button.clicked.connect(self.hold_longer)
         skip = QPushButton("Skip step")
         skip.clicked.connect(self.skip_step)
         finish = QPushButton("Finish")
         finish.clicked.connect(self.finish_now)
-        stop = QLabel("Stop at once if you feel " + "; ".join(self.routine.stop_signs[:2])
-                      + ", or anything else that worries you." if self.routine.stop_signs else
-                      "Stop at once if anything hurts or feels wrong.")
-        stop.setWordWrap(True)
-        stop.setStyleSheet("color: #505050; font-size: small;")
+        # Every stop sign, always visible: the same line the terminal repeats with every step.
+        self.stop_label = QLabel(stop_line(self.routine.stop_signs))
+        self.stop_label.setWordWrap(True)
+        self.stop_label.setStyleSheet("color: #6A1B00;")
         # Words and the point diagram on the left; the clock and the breathing circle on the right.
         text = QVBoxLayout()
         text.addWidget(self.counter_label)
@@ -286,14 +344,31 @@ class BreakWindow(QWidget):
         middle.addLayout(visuals, 2)
         buttons = QHBoxLayout()
         buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.hold_button)
         buttons.addWidget(skip)
         buttons.addStretch(1)
         buttons.addWidget(finish)
         v = QVBoxLayout(page)
         v.addWidget(self.title_label)
+        v.addWidget(self.routine_notes)
         v.addLayout(middle, 1)
-        v.addWidget(stop)
+        v.addWidget(self.stop_label)
         v.addLayout(buttons)
+        return page
+
+    def _not_offered_page(self) -> QWidget:
+        """After answers that leave nothing of this routine: say so, and why; nothing is started."""
+        page = QWidget()
+        self.not_offered_label = QLabel("")
+        self.not_offered_label.setWordWrap(True)
+        self.not_offered_label.setFont(bigger(self.not_offered_label.font(), 1.15))
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        v = QVBoxLayout(page)
+        v.addStretch(1)
+        v.addWidget(self.not_offered_label)
+        v.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        v.addStretch(1)
         return page
 
     def _feedback_page(self) -> QWidget:
@@ -332,6 +407,10 @@ class BreakWindow(QWidget):
         if self.runner is not None:
             return
         self.pages.setCurrentIndex(1)
+        self.title_label.setText(self.routine.title)
+        self.routine_notes.setText(" ".join(self.routine.notes))
+        self.routine_notes.setVisible(bool(self.routine.notes))
+        self.stop_label.setText(stop_line(self.routine.stop_signs))
         self.runner = RoutineRunner(self.routine, self.clock)
         self.started.emit(self.routine.id)
         self._render(self.runner.start())
@@ -355,6 +434,10 @@ class BreakWindow(QWidget):
         if self.runner is not None:
             self._render(self.runner.skip_step())
 
+    def hold_longer(self) -> None:
+        if self.runner is not None:
+            self._render(self.runner.hold_longer())
+
     def finish_now(self) -> None:
         if self.runner is not None:
             self._render(self.runner.stop())
@@ -371,11 +454,13 @@ class BreakWindow(QWidget):
                 self._show_step(e)
             elif isinstance(e, BreathCue):
                 self.pacer.set_phase(e.phase, 0.0 if e.phase == "inhale" else 1.0)
+            elif isinstance(e, StepExtended) and runner is not None:
+                self.hold_button.setEnabled(runner.can_hold_longer)
             elif isinstance(e, Tick) and runner is not None and runner.current_step is not None:
                 step = runner.current_step
-                self.ring.set_remaining(e.step_remaining, step.duration)
+                self.ring.set_remaining(e.step_remaining, runner.step_length)
                 if paced(step):
-                    self.pacer.set_phase(*breath_phase(step.duration - e.step_remaining))
+                    self.pacer.set_phase(*breath_phase(runner.step_length - e.step_remaining))
             elif isinstance(e, RoutineFinished):
                 self._timer.stop()
                 self.result = e
@@ -389,10 +474,12 @@ class BreakWindow(QWidget):
         step = e.step
         self.counter_label.setText(f"Step {e.index + 1} of {e.count} · {STEP_KIND_WORDS.get(step.type, '')}")
         self.step_label.setText(step.title)
-        self.instructions.setText(step.instructions)
+        where = f"\n\nWhere: {POINTS[step.point].where}" if step.point in POINTS else ""
+        self.instructions.setText(step.instructions + where)
         self.notes_label.setText(" ".join(step.notes))
         self.notes_label.setVisible(bool(step.notes))
         self.ring.set_remaining(step.duration, step.duration)
+        self.hold_button.setEnabled(True)
         self.pacer.setVisible(paced(step))
         if paced(step):
             self.pacer.set_phase("inhale", 0.0)
@@ -413,8 +500,14 @@ class BreakWindow(QWidget):
         self.safety_answered.emit(profile)
         if self._refilter is not None:
             routine = self._refilter(profile)
-            if routine is not None:
-                self.routine = routine
+            if routine is None:
+                # Never fall back to the unscreened routine: say why there is nothing to do here.
+                why = " ".join(catalogue_notes(profile))
+                self.not_offered_label.setText(f"After your answers, “{self.routine.title}” is not offered. "
+                                               f"{why}")
+                self.pages.setCurrentIndex(3)
+                return
+            self.routine = routine
         self.begin()
 
     def _report(self) -> None:

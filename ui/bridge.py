@@ -10,58 +10,21 @@ one, so they are kept in order and all delivered.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from posture.analyzer import Analysis
-from posture.samples import Event, PostureSample
+from posture.events import Event
+from posture.samples import PostureSample
+from posture.session import SessionSnapshot
 
-
-@dataclass(frozen=True, slots=True)
-class StatusView:
-    """A snapshot of what the tray shows, taken on the monitor thread (never a live reference)."""
-
-    sample: PostureSample | None = None
-    paused_reason: str | None = None
-    calibrated: bool = False
-    calibration_fits: bool = True
-    camera_open: bool = False
-    snoozed: bool = False
-    break_pending: str | None = None  # title of a waiting break suggestion
-    break_pending_id: str | None = None  # its routine id
-    break_state: str | None = None  # the scheduler's state, None without breaks
-    ended: bool = False  # a recording reached its end
-
-    @property
-    def state(self) -> str:
-        return self.sample.state if self.sample is not None else "unknown"
-
-
-def snapshot(monitor: Any) -> StatusView:
-    """Read the monitor's status on its own thread (the only place it may be read safely)."""
-    st = monitor.status
-    breaks = getattr(monitor, "breaks", None)
-    pending = getattr(breaks, "pending", None) if breaks is not None else None
-    nudges = getattr(monitor, "nudges", None)
-    return StatusView(
-        sample=st.sample,
-        paused_reason=st.paused_reason,
-        calibrated=st.calibrated,
-        calibration_fits=st.calibration_fits,
-        camera_open=bool(monitor.camera_open),
-        snoozed=bool(getattr(nudges, "snoozed", False)),
-        break_pending=getattr(pending, "title", None),
-        break_pending_id=getattr(pending, "routine_id", None),
-        break_state=getattr(breaks, "state", None) if breaks is not None else None,
-        ended=bool(getattr(monitor, "ended", False)),
-    )
+# The snapshot is the core's typed one: the monitor copies it on its own thread (`Monitor.snapshot`).
+StatusView = SessionSnapshot
 
 
 class MonitorBridge(QObject):
-    status_changed = Signal(object)  # StatusView, latest only
+    status_changed = Signal(object)  # SessionSnapshot, latest only
     sample_ready = Signal(object)  # PostureSample, latest only
     events_ready = Signal(list)  # list[Event], every one, in order
     frame_ready = Signal(object, object)  # (BGR image, Analysis), latest only; only while someone watches
@@ -71,7 +34,7 @@ class MonitorBridge(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
-        self._status: StatusView | None = None
+        self._status: SessionSnapshot | None = None
         self._sample: PostureSample | None = None
         self._events: list[Event] = []
         self._frame: tuple[np.ndarray, Analysis] | None = None
@@ -84,7 +47,7 @@ class MonitorBridge(QObject):
         self._kick.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     # -- called on the monitor thread -------------------------------------------------------------
-    def post_status(self, status: StatusView) -> None:
+    def post_status(self, status: SessionSnapshot) -> None:
         with self._lock:
             self._status = status
             kick = self._schedule()

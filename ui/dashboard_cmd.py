@@ -6,16 +6,19 @@ import argparse
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from posture.cli.history_cmd import add_db_option, parse_date
+from posture.args import Subparsers, add_db_option, parse_date
 from posture.errors import UserError
 from posture.store.paths import resolve_db_path
+
+if TYPE_CHECKING:  # the window commands load Qt only when they open a window
+    from PySide6.QtWidgets import QApplication
 
 SCREENSHOT_SIZE = (1400, 940)
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("dashboard", help="open the posture history dashboard")
     add_db_option(p)
     p.add_argument("--date", type=parse_date, metavar="YYYY-MM-DD", help="day to show (default: today)")
@@ -39,16 +42,16 @@ def run(args: argparse.Namespace) -> int:
     return int(app.exec())
 
 
-def _application(offscreen: bool) -> Any:
+def _application(offscreen: bool) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
-    if app is None:
-        # Qt reads the platform once, when the application object is created.
-        if offscreen:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        app = QApplication([])
-    return app
+    if isinstance(app, QApplication):
+        return app
+    # Qt reads the platform once, when the application object is created.
+    if offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    return QApplication([])
 
 
 def save_dashboard_screenshot(db: str | Path | None, png: str | Path, day: date | None = None) -> Path:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
-from posture.cli.common import parse_span, parse_start_time, positive_float
+from posture.args import Subparsers, parse_span, parse_start_time, positive_float
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("run", help="start the companion (tray app), or the headless monitor with --headless")
     p.add_argument("--source", help="camera index, or a video / image folder to replay as if it were a camera")
     p.add_argument("--headless", action="store_true", help="no window: print state changes, nudges and breaks")
@@ -41,6 +40,8 @@ def has_display() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from calibration.services import resolve_baseline, span_builder
+    from posture.errors import ConfigError, UserError
     from posture.headless import check_args, run_headless
     from posture.settings import load_settings
 
@@ -51,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if args.headless or not has_display():
         if not args.headless:
             print("no display found: running headless (state changes, nudges and breaks are printed here)")
-        rc = run_headless(args, loaded.settings)
+        try:
+            baseline = resolve_baseline(args.profile, args.calibrate_from)
+        except ConfigError as exc:
+            raise UserError(str(exc)) from exc
+        builder = span_builder(args.calibrate_from) if args.calibrate_from else None
+        rc = run_headless(args, loaded.settings, baseline, builder)
         if args.screenshot:
             from ui.dashboard_cmd import save_dashboard_screenshot
 

@@ -102,7 +102,7 @@ def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> s
     if status.snoozed and status.paused_reason is None:
         lines.append("Nudges snoozed")
     if status.break_pending:
-        lines.append(f"Break waiting: {status.break_pending}")
+        lines.append(f"Break waiting: {status.break_pending.title}")
     return "\n".join(lines)
 
 

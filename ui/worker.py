@@ -12,11 +12,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from posture.clock import Clock
 from posture.monitor import Monitor
-from posture.samples import Event
-from ui.bridge import MonitorBridge, snapshot
+from ui.bridge import MonitorBridge
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,6 @@ class BuiltMonitor:
 
 
 MonitorFactory = Callable[[], BuiltMonitor]
-
-
-def emit_events(monitor: Monitor, events: list[Event]) -> None:
-    """Send events made by a command (a break started, finished…) to the monitor's listeners and history."""
-    monitor.emit(events)
 
 
 class MonitorWorker:
@@ -109,17 +104,17 @@ class MonitorWorker:
             return
         monitor = built.monitor
         monitor.on_sample(self.bridge.post_sample)
-        monitor.on_sample(lambda _s: self.bridge.post_status(snapshot(monitor)))
+        monitor.on_sample(lambda _s: self.bridge.post_status(monitor.snapshot()))
         monitor.on_event(self.bridge.post_event)
-        monitor.on_event(lambda _e: self.bridge.post_status(snapshot(monitor)))
+        monitor.on_event(lambda _e: self.bridge.post_status(monitor.snapshot()))
         with self._lock:
             self._monitor = monitor
             pending, self._pending = self._pending, []
         for command in pending:
-            monitor.submit(lambda c=command: c(monitor))  # type: ignore[misc]
+            monitor.submit(partial(command, monitor))
         if self._stop.is_set():
             monitor.stop()
-        self.bridge.post_status(snapshot(monitor))
+        self.bridge.post_status(monitor.snapshot())
         message = ""
         try:
             monitor.run(max_seconds=self.max_seconds, realtime_wait=lambda s: self._wait(monitor, s))
@@ -132,12 +127,12 @@ class MonitorWorker:
                     close()
                 except Exception:  # closing must not hide the reason we stopped
                     log.exception("error while closing")
-            self.bridge.post_status(snapshot(monitor))
+            self.bridge.post_status(monitor.snapshot())
             self.bridge.post_finished(message)
 
     def _wait(self, monitor: Monitor, seconds: float) -> bool:
         # Once a loop, so a pause, a locked screen or a busy camera reaches the tray without a sample.
-        self.bridge.post_status(snapshot(monitor))
+        self.bridge.post_status(monitor.snapshot())
         if self._stop.is_set():
             return True
         if self.realtime:

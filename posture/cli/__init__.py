@@ -1,32 +1,40 @@
-"""The `posture` command.
+"""The `posture` command: the composition root, at the top of the import graph.
 
 Sub-commands live in their own modules, each exposing `register(subparsers)`; the parser sets
-`func(args) -> int`. Commands from the outer layers (calibration, ui) are loaded by module name so the
-core never imports them statically: the layering contract (ui → calibration → posture) stays true, and a
-headless install can run core commands without importing Qt.
+`func(args) -> int`. This package imports every layer (core commands, `calibration.cli`, `ui.run_cmd`,
+`ui.dashboard_cmd`) statically, and nothing imports it back: the import contracts in pyproject.toml put
+`posture.cli` above `ui`, `ui` above `calibration`, and `calibration` above the rest of the core. The
+command modules of `ui` import Qt only inside the functions that open a window, so core commands and
+`posture run --headless` never load it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import calibration.cli
+import ui.dashboard_cmd
+import ui.run_cmd
 from posture import __version__
+from posture.args import Subparsers
+from posture.cli import analyze_cmd, break_cmd, evaluate_cmd, history_cmd, settings_cmd
 from posture.errors import UserError
 from posture.native_logs import silence_native_stderr
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "posture.cli.analyze_cmd",
-    "posture.cli.evaluate_cmd",
-    "calibration.cli",
-    "posture.cli.break_cmd",
-    "posture.cli.history_cmd",
-    "posture.cli.settings_cmd",
-    "ui.dashboard_cmd",
-    "ui.run_cmd",
+Register = Callable[[Subparsers], None]
+# In the order `posture --help` lists them.
+COMMANDS: tuple[Register, ...] = (
+    analyze_cmd.register,
+    evaluate_cmd.register,
+    calibration.cli.register,
+    break_cmd.register,
+    history_cmd.register,
+    settings_cmd.register,
+    ui.dashboard_cmd.register,
+    ui.run_cmd.register,
 )
 
 
@@ -37,16 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"posture {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # Only tolerate the command module itself being absent (a trimmed install), never a
-            # missing dependency inside it.
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    for register in COMMANDS:
+        register(sub)
     return parser
 
 

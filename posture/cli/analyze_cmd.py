@@ -6,15 +6,15 @@ import argparse
 import csv
 import json
 from pathlib import Path
-from typing import Any
 
+from posture.args import Subparsers
 from posture.cli.common import Progress, parse_span, parse_start_time, positive_float
 from posture.errors import UserError
 from posture.metrics import METRIC_NAMES
 from posture.pipeline import AnalysisResult
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "analyze",
         help="analyse a video, image folder or camera and print posture metrics",
@@ -46,12 +46,11 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
 
 
 def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysing") -> AnalysisResult:
-    """Shared by analyze and evaluate: open the source, resolve the baseline, run the pipeline."""
+    """Shared by analyze and evaluate: open the source, resolve the baseline, run the fixed-rate driver."""
     import dataclasses
     import time
 
-    from calibration.capture import CaptureRejected, build_baseline
-    from calibration.profiles import ProfileStore
+    from calibration.services import resolve_baseline, span_builder
     from posture.companion import build_breaks
     from posture.person import default_finder
     from posture.pipeline import analyze_source
@@ -68,20 +67,13 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
         if not 0 <= args.onset_delay <= 600:
             raise UserError(f"--onset-delay must be between 0 and 600 seconds, got {args.onset_delay:g}")
         settings = dataclasses.replace(settings, onset_delay_s=args.onset_delay)
-    baseline = None
     if args.profile and args.calibrate_from:
         raise UserError("give either --profile or --calibrate-from, not both")
-    if args.profile:
-        baseline = ProfileStore().load(args.profile).baseline
+    # Only an explicit --profile: an analysis without one judges nothing rather than the active profile.
+    baseline = resolve_baseline(args.profile, None) if args.profile else None
     source = open_source(args.source, args.fps_in)
     if isinstance(source, WebcamSource):
         raise UserError("analyze works on recorded sources; use 'posture run --camera N' for a live camera")
-
-    def builder(obs: list[Any]) -> Any:
-        try:
-            return build_baseline(obs, label=f"--calibrate-from {args.calibrate_from[0]:g}:{args.calibrate_from[1]:g}")[0]
-        except CaptureRejected as exc:
-            raise UserError(str(exc)) from exc
 
     progress = Progress(progress_label or "", enabled=None if progress_label and not getattr(args, "quiet", False) else False)
     wall_start = args.start_time if getattr(args, "start_time", None) is not None else time.time()
@@ -95,11 +87,11 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
             writer = open_writer(getattr(args, "db", None))
         result = analyze_source(
             source, finder, rate_hz=args.rate, baseline=baseline, calibrate_span=args.calibrate_from,
-            build_baseline=builder, sensitivity=settings.sensitivity, nudge_settings=settings.nudge_settings(),
+            build_baseline=span_builder(args.calibrate_from) if args.calibrate_from else None,
+            sensitivity=settings.sensitivity, nudge_settings=settings.nudge_settings(),
             wall_start=wall_start, progress=progress,
-            breaks=(lambda clock: build_breaks(settings, clock)),
-            on_sample=writer.add_sample if writer else None,
-            on_event=writer.add_event if writer else None,
+            breaks=lambda clock: build_breaks(settings, clock),
+            history=writer,
         )
     finally:
         progress.done()
@@ -109,6 +101,9 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
             writer.close()
     if result.frames_decoded == 0:
         raise UserError(f"no frame could be decoded from {args.source}; the file is empty, truncated or not a video")
+    if result.calibration_error is not None:
+        # The companion keeps watching unjudged; a batch analysis without the baseline asked for is useless.
+        raise UserError(result.calibration_error)
     return result
 
 
@@ -139,11 +134,15 @@ def write_csv(path: Path, result: AnalysisResult) -> None:
             w = csv.writer(fh)
             w.writerow(cols)
             for s in result.samples:
-                j = s.to_json()
-                w.writerow([j["t"], int(s.person), s.view or "", *[_fmt(j["metrics"].get(m)) for m in METRIC_NAMES],
-                            _fmt(j["score"]), _fmt(j["raw_score"]), s.raw_state or "", s.state, ";".join(s.reasons)])
+                w.writerow([round(s.t, 3), int(s.person), s.view or "", *[_fmt(_r(s.metrics.get(m), 4)) for m in METRIC_NAMES],
+                            _fmt(_r(s.score, 1)), _fmt(_r(s.raw_score, 1)), s.raw_state or "", s.state,
+                            ";".join(s.reasons)])
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}; choose a writable path") from exc
+
+
+def _r(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(v, digits)
 
 
 def _fmt(v: float | None) -> str:

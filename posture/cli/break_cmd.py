@@ -1,27 +1,44 @@
 """`posture break [ROUTINE]`: a guided break in the terminal.
 
 Stop signs come first, then each step with a live countdown (one updating line on a terminal, plain
-lines when the output is a pipe or a file) and breath cues. Ctrl-C stops cleanly.
+lines when the output is a pipe or a file) and breath cues; every step repeats the one-line stop signs
+the desktop window always shows. On a terminal, `h` holds the current step longer and `p` pauses;
+Ctrl-C stops cleanly.
 
-Acupressure needs the safety questions answered once. On a terminal they are asked and the answers
-stored; otherwise (a script, a test) we never wait for input: answers can be given with
-`--safety-answers FILE`, and without them the acupressure steps are left out with a note.
+Any routine that presses a point, touches the neck or moves the neck and shoulders needs the safety
+questions answered once (`safety.needs_screen`). On a terminal they are asked and the answers stored;
+otherwise (a script, a test) we never wait for input: answers can be given with `--safety-answers FILE`,
+and without them those steps are left out with a note. The prompts are written to stdout ourselves, not
+through `input()`, which sends them to stderr when there is no readline.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
+import select
 import sys
 import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
+from posture.args import Subparsers
 from posture.clock import Clock, SystemClock
 from posture.coach.routines import Catalogue, Routine, format_duration, load_catalogue
-from posture.coach.runner import BreathCue, RoutineFinished, RoutineRunner, RunnerEvent, StepStarted, Tick
+from posture.coach.runner import (
+    HOLD_LONGER_S,
+    BreathCue,
+    RoutineFinished,
+    RoutineRunner,
+    RunnerEvent,
+    StepExtended,
+    StepStarted,
+    Tick,
+)
 from posture.coach.safety import (
     NOT_SCREENED_NOTE,
     POINTS,
@@ -31,7 +48,9 @@ from posture.coach.safety import (
     default_safety_path,
     filter_catalogue,
     load_safety_profile,
+    needs_screen,
     save_safety_profile,
+    stop_line,
 )
 from posture.errors import ConfigError, UserError
 
@@ -41,16 +60,18 @@ PLAIN_COUNTDOWN_EVERY_S = 10  # without a terminal, print the time left this oft
 WIDTH = 78
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "break",
         help="take a guided neck-care break in the terminal",
-        description="Run a short guided break routine with a countdown and breath cues. "
-        "Stop at once if you feel numbness, tingling, dizziness or worsening pain.",
+        description="Run a short guided break routine with a countdown and breath cues. Stop at once if "
+        "you notice pain getting worse, numbness or tingling, weakness or feeling faint, dizziness or "
+        "chest discomfort. Keys while it runs: h = hold this step longer, p = pause or resume.",
     )
     p.add_argument("routine", nargs="?", metavar="ROUTINE",
                    help=f"routine id (default: {DEFAULT_ROUTINE}); see --list")
-    p.add_argument("--list", action="store_true", help="list the routines with their length and body areas")
+    p.add_argument("--list", action="store_true",
+                   help="list the routines your safety answers allow, with their length and body areas")
     p.add_argument("--safety-answers", type=Path, metavar="FILE",
                    help="safety answers to use (JSON, as stored by the app) instead of the stored ones")
     # For tests and demos: run the routine this many times faster than real time.
@@ -101,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--speed must be between 0 and 100000, got {args.speed:g}")
     catalogue = load_catalogue(args.routines)
     if args.list:
-        print_list(catalogue, out)
+        print_list(catalogue, _stored_profile(args.safety_answers), out)
         return 0
     routine_id = args.routine or DEFAULT_ROUTINE
     full = catalogue.get(routine_id)
@@ -111,80 +132,211 @@ def run(args: argparse.Namespace) -> int:
     profile, skipped_note = _safety_profile(args.safety_answers, full, catalogue, out)
     offered = filter_catalogue(catalogue, profile)
     routine = offered.get(routine_id)
+    if routine is None and args.routine is None:
+        # No routine asked for: the default is only a suggestion, so offer the nearest thing allowed.
+        routine = next((r for kind in ("neck_care", "breathing", "micro") for r in offered.of_kind(kind)), None)
+        if routine is not None:
+            skipped_note = " ".join(n for n in (skipped_note, f"'{routine_id}' is not offered after your "
+                                                f"safety answers, so here is '{routine.id}'.") if n)
     if routine is None:
-        raise UserError(f"nothing of '{routine_id}' is left after your safety answers; try "
-                        f"'posture break slow-breathing' or see --list")
+        why = "; ".join(offered.notes)
+        raise UserError(f"nothing of '{routine_id}' is offered after your safety answers ({why.rstrip('.')}); "
+                        f"routines you can do: {', '.join(offered.ids())}")
 
-    _print_intro(routine, offered, out, skipped_note, changed=full.has_acupressure or routine != full)
+    keys = open_keys()
+    _print_intro(routine, offered, out, skipped_note, keys=keys.interactive)
     clock = make_clock(args.speed)
     runner = RoutineRunner(routine, clock)
-    view = _View(out, tty=out.isatty())
-    try:
-        view.show(runner.start())
-        while runner.finished is None:
-            clock.sleep(TICK_S)
-            view.show(runner.tick())
-    except KeyboardInterrupt:
-        runner.stop()
-        view.end_line()
-        print("stopped", file=out)
-        return 130
+    view = _View(out, tty=out.isatty(), stop=stop_line(routine.stop_signs))
+    with keys:
+        try:
+            view.show(runner.start())
+            while runner.finished is None:
+                clock.sleep(TICK_S)
+                for key in keys.poll():
+                    was_paused = runner.paused
+                    view.show(_on_key(key, runner))
+                    if runner.paused != was_paused:
+                        view.say("paused - press p to go on" if runner.paused else "going on")
+                view.show(runner.tick())
+        except KeyboardInterrupt:
+            runner.stop()
+            view.end_line()
+            print("stopped", file=out)
+            return 130
     return 0
 
 
-def print_list(catalogue: Catalogue, out: TextIO) -> None:
-    width = max(len(r.id) for r in catalogue)
-    for r in catalogue:
-        mark = " *" if r.has_acupressure else ""
+def _on_key(key: str, runner: RoutineRunner) -> list[RunnerEvent]:
+    if key in ("h", "H", "+"):
+        return runner.hold_longer()
+    if key in ("p", "P", " "):
+        return runner.resume() if runner.paused else runner.pause()
+    return []
+
+
+class Keys(Protocol):
+    """Single key presses while a routine runs; `poll()` never waits."""
+
+    interactive: bool
+
+    def poll(self) -> list[str]: ...
+
+    def __enter__(self) -> Keys: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class NoKeys:
+    """A pipe, a file or a test: no keys, nothing changed on the terminal."""
+
+    interactive = False
+
+    def poll(self) -> list[str]:
+        return []
+
+    def __enter__(self) -> NoKeys:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class TerminalKeys:
+    """Reads keys without Enter (cbreak mode) and puts the terminal back as it was, even on Ctrl-C."""
+
+    interactive = True
+
+    def __init__(self) -> None:
+        self._fd = sys.stdin.fileno()
+        self._saved: list[Any] | None = None
+
+    def __enter__(self) -> TerminalKeys:
+        import termios
+        import tty
+
+        self._saved = termios.tcgetattr(self._fd)
+        tty.setcbreak(self._fd)  # keeps Ctrl-C working (ISIG stays on)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import termios
+
+        if self._saved is not None:
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+
+    def poll(self) -> list[str]:
+        keys: list[str] = []
+        while select.select([self._fd], [], [], 0)[0]:
+            data = os.read(self._fd, 32)
+            if not data:
+                break
+            keys.extend(data.decode("utf-8", errors="ignore"))
+        return keys
+
+
+def open_keys() -> Keys:
+    """Keys from the terminal when there is one (POSIX); otherwise none, and Ctrl-C still stops."""
+    if not stdin_is_tty():
+        return NoKeys()
+    with contextlib.suppress(ImportError):
+        import termios  # noqa: F401  (POSIX only)
+
+        return TerminalKeys()
+    return NoKeys()
+
+
+def print_list(catalogue: Catalogue, profile: SafetyProfile | None, out: TextIO) -> None:
+    """The routines as this person would get them; before the questions, what would ask them first."""
+    offered = filter_catalogue(catalogue, profile)
+    shown = catalogue if profile is None else offered
+    width = max(len(r.id) for r in shown)
+    for r in shown:
+        mark = " ?" if profile is None and needs_screen(r) else " *" if r.has_acupressure else ""
         print(f"{r.id:<{width}}  {format_duration(r.seconds):>5}  {r.kind:<10}  {r.title}{mark}", file=out)
         print(f"{'':<{width}}  {'':>5}  {'':<10}  areas: {', '.join(r.areas)}", file=out)
-    print("\n* includes optional acupressure (asks a few safety questions the first time)", file=out)
+    if profile is None:
+        print("\n? asks a few safety questions before it starts (acupressure, touching or moving the neck)",
+              file=out)
+        return
+    if any(r.has_acupressure for r in shown):
+        print("\n* includes optional acupressure", file=out)
+    left_out = [r.id for r in catalogue if offered.get(r.id) is None]
+    if left_out:
+        print(_wrap(f"Not offered after your safety answers: {', '.join(left_out)}.", indent="", first="\n"),
+              file=out)
+    for note in offered.notes:
+        print(_wrap(note, indent="        ", first="  note: "), file=out)
 
 
 # --- safety ------------------------------------------------------------------------------------------
 
 
-def _safety_profile(answers_file: Path | None, routine: Routine, catalogue: Catalogue, out: TextIO
-                    ) -> tuple[SafetyProfile | None, str]:
-    """The profile to filter with and, if acupressure had to be left out for want of answers, why."""
+def _stored_profile(answers_file: Path | None) -> SafetyProfile | None:
     if answers_file is not None:
         profile = load_safety_profile(answers_file)
         if profile is None:
-            raise ConfigError(f"{answers_file}: safety answers file not found; check the path")
-        return profile, ""
-    path = default_safety_path()
-    profile = load_safety_profile(path)
-    if profile is not None or not routine.has_acupressure:
+            raise ConfigError(f"{answers_file}: no current safety answers in this file (missing, or saved "
+                              "before a question was added); check the path or answer the questions again")
+        return profile
+    return load_safety_profile(default_safety_path())
+
+
+def _safety_profile(answers_file: Path | None, routine: Routine, catalogue: Catalogue, out: TextIO
+                    ) -> tuple[SafetyProfile | None, str]:
+    """The profile to filter with and, if steps had to be left out for want of answers, why."""
+    profile = _stored_profile(answers_file)
+    if profile is not None or answers_file is not None or not needs_screen(routine):
         return profile, ""
     if not stdin_is_tty():
-        return None, ("Acupressure steps are left out: the safety questions have not been answered yet. "
-                      "Run 'posture break' in a terminal to answer them, or pass --safety-answers FILE.")
-    profile = ask_safety_questions(input, out, catalogue)
+        return None, ("Acupressure and neck or shoulder exercises are left out: the safety questions have "
+                      "not been answered yet. Run 'posture break' in a terminal to answer them, or pass "
+                      "--safety-answers FILE.")
+    profile = ask_safety_questions(_read_answer(out), out, catalogue)
     if profile is None:
-        return None, "Acupressure steps are left out because the safety questions were not answered."
+        return None, ("Acupressure and neck or shoulder exercises are left out because the safety "
+                      "questions were not answered.")
+    path = default_safety_path()
     save_safety_profile(profile, path)
     print(f"(Answers saved in {path}; delete that file to answer again.)\n", file=out)
     return profile, ""
 
 
+def _read_answer(out: TextIO) -> Callable[[str], str]:
+    """Show the prompt on `out` (not stderr, where `input()` may put it) and read one line of stdin."""
+
+    def ask(prompt: str) -> str:
+        out.write(prompt)
+        out.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+
+    return ask
+
+
 def ask_safety_questions(ask: Callable[[str], str], out: TextIO, catalogue: Catalogue
                          ) -> SafetyProfile | None:
     """Ask the yes/no questions; None if the person stops answering (end of input)."""
-    print(_wrap("Before the first acupressure routine, a few yes/no questions. The answers stay on this "
-                "computer and only decide which steps you are offered.", indent=""), file=out)
+    print(_wrap(f"Before the first break that moves or presses the neck, {len(SAFETY_QUESTIONS)} yes/no "
+                "questions. The answers stay on this computer and only decide which steps you are offered.",
+                indent=""), file=out)
     _print_red_flags(catalogue, out)
+    _print_stop_signs(catalogue, out)
     answers: dict[str, bool] = {}
     try:
-        for q in SAFETY_QUESTIONS:
+        for n, q in enumerate(SAFETY_QUESTIONS, start=1):
             while q.key not in answers:
-                reply = ask(f"{q.text} [y/n] ").strip().lower()
+                print(_wrap(f"{n}/{len(SAFETY_QUESTIONS)}. {q.text}", indent="   ", first=""), file=out)
+                reply = ask("   [y/n] ").strip().lower()
                 if reply in ("y", "yes"):
                     answers[q.key] = True
-                    print(f"  -> {q.if_yes}", file=out)
+                    print(_wrap(f"-> {q.if_yes}", indent="      ", first="   "), file=out)
                 elif reply in ("n", "no"):
                     answers[q.key] = False
                 else:
-                    print("  Please answer y or n.", file=out)
+                    print("   Please answer y or n.", file=out)
     except EOFError:
         print("", file=out)
         return None
@@ -207,34 +359,42 @@ def _print_red_flags(catalogue: Catalogue, out: TextIO) -> None:
     print(_wrap(catalogue.red_flag_advice) + "\n", file=out)
 
 
-def _print_intro(routine: Routine, catalogue: Catalogue, out: TextIO, skipped_note: str, changed: bool
-                 ) -> None:
+def _print_stop_signs(catalogue: Catalogue, out: TextIO) -> None:
+    print("Stop at once if you notice:", file=out)
+    for sign in catalogue.stop_signs:
+        print(_wrap(sign.text, indent="    ", first="  - "), file=out)
+    print(_wrap(catalogue.stop_advice) + "\n", file=out)
+
+
+def _print_intro(routine: Routine, catalogue: Catalogue, out: TextIO, skipped_note: str, keys: bool) -> None:
     """Title, stop signs first, then whatever the safety answers changed in this routine."""
     steps = f"{len(routine.steps)} step{'s' if len(routine.steps) != 1 else ''}"
     print(f"{routine.title} - {format_duration(routine.seconds)}, {steps} ({', '.join(routine.areas)})", file=out)
-    print("\nStop at once if you notice:", file=out)
-    for sign in routine.stop_signs:
-        print(f"  - {sign}", file=out)
-    print(_wrap(catalogue.stop_advice), file=out)
+    print("", file=out)
+    _print_stop_signs(catalogue, out)
     notes = [skipped_note] if skipped_note else []
-    if changed:
-        notes += [n for n in catalogue.notes if not (skipped_note and n == NOT_SCREENED_NOTE)]
+    notes += [n for n in routine.notes if not (skipped_note and n == NOT_SCREENED_NOTE)]
     if routine.has_acupressure:
         notes.append(catalogue.acupressure_note)
     for note in dict.fromkeys(n for n in notes if n):
-        print("", file=out)
         print(_wrap(note, indent="        ", first="  note: "), file=out)
-    if PROFESSIONAL_NOTE in catalogue.notes:
+        print("", file=out)
+    if PROFESSIONAL_NOTE in routine.notes:
         _print_red_flags(catalogue, out)
-    print("\nPress Ctrl-C to stop at any time.", file=out)
+    if keys:
+        print(f"Keys: h = hold this step longer (+{HOLD_LONGER_S} s), p = pause or resume, Ctrl-C = stop.",
+              file=out)
+    else:
+        print("Press Ctrl-C to stop at any time.", file=out)
 
 
 class _View:
     """Turns runner events into terminal output."""
 
-    def __init__(self, out: TextIO, tty: bool) -> None:
+    def __init__(self, out: TextIO, tty: bool, stop: str) -> None:
         self.out = out
         self.tty = tty
+        self.stop = stop  # the one-line stop signs, repeated with every step
         self._line_open = False
         self._cue = ""
         self._last_plain: int | None = None
@@ -248,12 +408,22 @@ class _View:
                 self._cue = f"breathe {'in' if e.phase == 'inhale' else 'out'} ({e.breath}/{e.of})"
                 if not self.tty:
                     print(f"    {self._cue}", file=self.out)
+            elif isinstance(e, StepExtended):
+                self.end_line()
+                print(f"  + {e.seconds} s on this step (now {format_duration(e.length)})", file=self.out)
+                self._last_plain = None
             elif isinstance(e, Tick):
                 self._tick(e)
             elif isinstance(e, RoutineFinished):
                 self.end_line()
                 print(f"\nDone ({format_duration(e.seconds)}). Back to it whenever you are ready.",
                       file=self.out)
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        """A line of its own between countdown updates (pause and resume)."""
+        self.end_line()
+        print(f"  {text}", file=self.out)
         self.out.flush()
 
     def end_line(self) -> None:
@@ -274,6 +444,7 @@ class _View:
             print(_wrap(f"Where: {POINTS[step.point].where}"), file=self.out)
         for note in step.notes:
             print(_wrap(f"Note: {note}"), file=self.out)
+        print(_wrap(self.stop, indent="    ", first="  ! "), file=self.out)
 
     def _tick(self, e: Tick) -> None:
         if self.tty:

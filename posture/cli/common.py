@@ -1,44 +1,13 @@
-"""Argument helpers shared by the sub-commands."""
+"""Helpers of the core sub-commands: a progress bar; the argument parsers are re-exported from `posture.args`."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import datetime
 
+from posture.args import parse_span, parse_start_time, positive_float
 from posture.errors import UserError
 
-
-def parse_span(text: str) -> tuple[float, float]:
-    """'0:8' → (0.0, 8.0) seconds."""
-    try:
-        a, b = text.split(":")
-        start, end = float(a), float(b)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START:END in seconds, e.g. 0:8, got {text!r}") from None
-    if start < 0 or end <= start:
-        raise argparse.ArgumentTypeError(f"span {text!r} must have 0 <= START < END")
-    return start, end
-
-
-def parse_start_time(text: str) -> float:
-    """An ISO date-time ('2026-11-20T09:00') or 'now' → epoch seconds."""
-    if text == "now":
-        return datetime.now().timestamp()
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO date-time like 2026-11-20T09:00, got {text!r}") from None
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
+__all__ = ["Progress", "fail", "parse_span", "parse_start_time", "positive_float"]
 
 
 class Progress:

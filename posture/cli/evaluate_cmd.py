@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
+from posture.args import Subparsers
 from posture.cli.analyze_cmd import add_source_args, run_analysis
 from posture.cli.common import parse_span
 from posture.errors import UserError
 from posture.evaluation import Evaluation, evaluate, format_confusion, format_table, load_labels
+from posture.pipeline import AnalysisResult
 
 DEFAULT_CALIBRATION = (0.0, 8.0)
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("evaluate", help="score the state timeline of labelled clips against their labels")
     p.add_argument("source", nargs="?", help="a clip (its labels default to CLIP.labels.json beside it)")
     p.add_argument("--labels", type=Path, help="label file: a JSON list of {start, end, state, reason}")
@@ -33,13 +34,19 @@ def labels_for(clip: Path) -> Path:
     return clip.with_name(clip.name.rsplit(".", 1)[0] + ".labels.json")
 
 
-def evaluate_clip(clip: str, labels: Path, args: argparse.Namespace) -> Evaluation:
+def analyse_clip(clip: str, args: argparse.Namespace) -> AnalysisResult:
+    """The run `evaluate` scores: the same fixed-rate driver and Session as `analyze`, calibrated on a span."""
     ns = argparse.Namespace(
         source=clip, rate=args.rate, fps_in=args.fps_in, calibrate_from=args.calibrate_from or DEFAULT_CALIBRATION,
-        profile=None, sensitivity=None, onset_delay=None, quiet=True, record=False, start_time=None,
+        profile=None, sensitivity=None, onset_delay=None, quiet=True, record=False,
+        start_time=getattr(args, "start_time", None),
     )
+    return run_analysis(ns, progress_label=f"evaluating {Path(clip).name}")
+
+
+def evaluate_clip(clip: str, labels: Path, args: argparse.Namespace) -> Evaluation:
     label_list = load_labels(labels)
-    result = run_analysis(ns, progress_label=f"evaluating {Path(clip).name}")
+    result = analyse_clip(clip, args)
     return evaluate(Path(clip).name, result.samples, result.events, label_list)
 
 

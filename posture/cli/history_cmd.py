@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from posture import __version__
+from posture.args import add_db_option, parse_date
 from posture.errors import UserError
 from posture.report import Period, PeriodKind, build_report, render_report
 from posture.samples import REASONS
@@ -22,19 +23,6 @@ from posture.store.queries import iter_events, iter_minutes, iter_spans, open_re
 
 EXPORT_FORMAT = "posture-companion-history"
 EXPORT_VERSION = 1
-
-
-def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-23, got {text!r}") from None
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db", metavar="PATH", default=None, help="history file to use (default: the app's data folder)"
-    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

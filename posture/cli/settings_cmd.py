@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
-from typing import Any
 
+from posture.args import Subparsers
 from posture.errors import ConfigError
 from posture.settings import VALIDATORS, load_settings, save_settings, settings_path
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("settings", help="show or change settings (sensitivity, onset delay, quiet hours, …)")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("show", help="print the settings in force and any problems in the file")

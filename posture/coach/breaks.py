@@ -40,13 +40,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from typing import Any
 
 from posture.clock import Clock, local_datetime
 from posture.coach.routines import Catalogue, Routine
 from posture.coach.safety import SafetyProfile, filter_catalogue
+from posture.coach.safety import needs_screen as screened
+from posture.events import (
+    BreakCompleted,
+    BreakPostponed,
+    BreakSkipped,
+    BreakStarted,
+    BreakSuggested,
+    Event,
+    NaturalBreak,
+)
 from posture.quiet import QuietHours
-from posture.samples import Event, PostureSample
+from posture.samples import PostureSample
 
 SITTING = "sitting"
 AWAY = "away"
@@ -127,12 +136,14 @@ class BreakSuggestion:
     focus: str  # "forward", "sideways" or "general"
     text: str  # one or two friendly sentences for the notification
     escalated: bool
-    needs_safety_screen: bool  # the full routine has acupressure the safety answers would unlock
+    needs_safety_screen: bool  # the full routine has steps the safety answers would unlock
     wall: float  # when it was (last) offered
 
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "routine": self.routine_id, "seconds": self.seconds, "reason": self.reason,
-                "focus": self.focus, "escalated": self.escalated}
+    def event(self, t: float, *, postponed: bool) -> BreakSuggested:
+        """The event that offers this suggestion, words and all (the tray and the terminal show `text`)."""
+        return BreakSuggested(t, self.wall, routine=self.routine_id, break_kind=self.kind, title=self.title,
+                              text=self.text, seconds=self.seconds, reason=self.reason, focus=self.focus,
+                              escalated=self.escalated, postponed=postponed)
 
 
 @dataclass(slots=True)
@@ -311,8 +322,8 @@ class BreakScheduler:
         self.consecutive_skips = 0
         self._escalate = False
         self.today.started += 1
-        return [self._event("break_started", {"routine": routine.id, "kind": routine.kind,
-                                              "seconds": routine.seconds, "suggested": suggested})]
+        return [BreakStarted(self._clock.monotonic(), self._clock.wall(), routine=routine.id, break_kind=routine.kind,
+                             seconds=routine.seconds, suggested=suggested)]
 
     def complete(self, effect: str | None = None, *, finished: bool = True) -> list[Event]:
         """End the running break. `effect` is how the person felt ("better", "same", "worse"), if asked;
@@ -337,9 +348,9 @@ class BreakScheduler:
         now = self._clock.monotonic()
         if self._last_present is not None:
             self._last_present = now
-        return [self._event("break_completed", {
-            "routine": routine.id, "kind": routine.kind, "finished": finished, "felt": effect,
-            "seconds": round(now - active.started_mono, 1), "started_wall": active.started_wall})]
+        return [BreakCompleted(now, self._clock.wall(), routine=routine.id, break_kind=routine.kind, finished=finished,
+                               felt=effect, seconds=round(now - active.started_mono, 1),
+                               started_wall=active.started_wall)]
 
     def postpone(self, minutes: int) -> list[Event]:
         if minutes not in self.settings.postpone_choices:
@@ -351,8 +362,8 @@ class BreakScheduler:
         self._phase = POSTPONED
         self._postponed_until = self._clock.monotonic() + minutes * 60
         self.today.postponed += 1
-        return [self._event("break_postponed", {"routine": self.pending.routine_id, "kind": self.pending.kind,
-                                                "minutes": minutes})]
+        return [BreakPostponed(self._clock.monotonic(), self._clock.wall(), routine=self.pending.routine_id,
+                               break_kind=self.pending.kind, minutes=minutes)]
 
     def skip(self) -> list[Event]:
         if self._phase not in (SUGGESTING, POSTPONED):
@@ -361,9 +372,6 @@ class BreakScheduler:
         return self._skip(ignored=False)
 
     # --- internals -----------------------------------------------------------------------------------
-
-    def _event(self, kind: str, data: dict[str, Any]) -> Event:
-        return Event(self._clock.monotonic(), self._clock.wall(), kind, data)
 
     def _today(self) -> date:
         return local_datetime(self._clock.wall()).date()
@@ -400,8 +408,8 @@ class BreakScheduler:
         self.pending = None
         if self._phase in (SUGGESTING, POSTPONED):
             self._phase = SITTING
-        return [self._event("natural_break", {"away_s": round(away_s, 1),
-                                              "debt_paid_min": round(paid / 60, 2), "withdrawn": withdrawn})]
+        return [NaturalBreak(self._clock.monotonic(), self._clock.wall(), away_s=round(away_s, 1),
+                             debt_paid_min=round(paid / 60, 2), withdrawn=withdrawn)]
 
     def _skip(self, ignored: bool) -> list[Event]:
         pending = self.pending
@@ -413,9 +421,10 @@ class BreakScheduler:
         self._wait_s = (s.escalated_interval_min if self._escalate else s.micro_interval_min) * 60
         self.pending = None
         self._phase = SITTING
-        return [self._event("break_skipped", {
-            "routine": pending.routine_id if pending else None, "kind": pending.kind if pending else None,
-            "consecutive": self.consecutive_skips, "ignored": ignored})]
+        return [BreakSkipped(self._clock.monotonic(), self._clock.wall(),
+                             routine=pending.routine_id if pending else None,
+                             break_kind=pending.kind if pending else None,
+                             consecutive=self.consecutive_skips, ignored=ignored)]
 
     def _may_interrupt(self) -> bool:
         return (not self._paused and self._last is not None and self._last.present
@@ -428,7 +437,7 @@ class BreakScheduler:
             self.pending = replace(self.pending, wall=self._clock.wall())
             self._phase = SUGGESTING
             self._suggested_at = now
-            return [self._event("break_suggested", {**self.pending.to_json(), "postponed": True})]
+            return [self.pending.event(now, postponed=True)]
         if self._phase != SITTING:
             return []
         due = self._due()
@@ -441,7 +450,7 @@ class BreakScheduler:
         self._phase = SUGGESTING
         self._suggested_at = now
         self.today.suggested += 1
-        return [self._event("break_suggested", {**suggestion.to_json(), "postponed": False})]
+        return [suggestion.event(now, postponed=False)]
 
     def _due(self) -> tuple[str, str] | None:
         s = self.settings
@@ -507,11 +516,12 @@ class BreakScheduler:
         if routine is None:
             return None
         full = self._base_catalogue.get(routine.id)
-        needs_screen = self._profile is None and full is not None and full.has_acupressure
+        needs_screen = self._profile is None and full is not None and screened(full)
+        shown = full if needs_screen and full is not None else routine  # what runs once the questions are answered
         return BreakSuggestion(
             kind=routine.kind if routine.kind in (MICRO, NECK_CARE) else kind,
-            routine_id=routine.id, title=routine.title, seconds=routine.seconds, reason=reason, focus=focus,
-            text=self._text(routine, reason, focus), escalated=escalated, needs_safety_screen=needs_screen,
+            routine_id=routine.id, title=shown.title, seconds=shown.seconds, reason=reason, focus=focus,
+            text=self._text(shown, reason, focus), escalated=escalated, needs_safety_screen=needs_screen,
             wall=self._clock.wall())
 
     def _text(self, routine: Routine, reason: str, focus: str) -> str:

@@ -7,6 +7,10 @@ Simple line drawings made by the project, so there is no image licence to worry 
 
 Each picture is a grey outline (the back of the head and shoulders, or the back of a right hand) with
 an orange dot on the point (both sides where the point is paired) and the code and name underneath.
+Landmarks a description refers to are drawn too, and never covered by a dot: the bump at the back of
+the skull (GV16 lies just under it), the C7 bone at the base of the neck (GV14 lies just under it) and
+the web of skin between thumb and index finger (LI4 lies in its middle). Where each dot sits and why
+is in the README's break coach section; the positions follow `posture-science.md`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ WIDTH = 260  # the picture is wider, for the caption
 CAPTION_H = 44
 INK = (70, 70, 70)  # BGR
 FAINT = (200, 200, 200)
+LANDMARK = (140, 140, 140)  # a bone the text points to: darker than FAINT so it reads next to a dot
+SKIN = (222, 232, 246)  # the thumb web, so the dot visibly sits on skin between the bones
 DOT = (20, 110, 235)  # orange
 BACKGROUND = (255, 255, 255)
 AA = cv2.LINE_AA
@@ -37,8 +43,11 @@ def _canvas() -> Image:
     return np.full((SIZE, SIZE, 3), BACKGROUND, dtype=np.uint8)
 
 
+DOT_RING = 9  # outer radius of a dot; landmarks are kept further than this from it
+
+
 def _dot(img: Image, at: XY) -> None:
-    cv2.circle(img, at, 9, DOT, 2, AA)
+    cv2.circle(img, at, DOT_RING, DOT, 2, AA)
     cv2.circle(img, at, 4, DOT, -1, AA)
 
 
@@ -67,35 +76,89 @@ def _back_of_head(img: Image, head_scale: float = 1.0) -> None:
                         (cx + side * 94, 182), (cx + side * 96, 198)], dtype=np.int32)
         cv2.polylines(img, [pts], False, INK, 2, AA)
     # The knobbly C7 bone where the neck meets the back; GV14 lies just under it.
-    cv2.circle(img, (cx, 150), 3, FAINT, -1, AA)
+    cv2.circle(img, C7, 4, LANDMARK, -1, AA)
+    # The bump at the back of the skull (external occipital protuberance); GV16 lies just under it.
+    cv2.ellipse(img, SKULL_BUMP, (9, 4), 0, 180, 360, LANDMARK, 2, AA)
+
+
+def _label(img: Image, text: str, at: XY) -> None:
+    cv2.putText(img, text, at, cv2.FONT_HERSHEY_SIMPLEX, 0.36, LANDMARK, 1, AA)
+
+
+# The thumb: a rounded finger from the lower palm out to the left, spread so the web shows; the palm
+# covers its root.
+THUMB_BASE = np.array([88.0, 174.0])
+THUMB_TIP = np.array([16.0, 134.0])
+INDEX_X = 82  # knuckle centres: index, middle, ring, little
+KNUCKLES = (INDEX_X, 107, 132, 155)
+KNUCKLE_Y = 112
+PALM = np.array([(72, 112), (166, 112), (172, 146), (162, 192), (92, 192), (72, 152)], dtype=np.int32)
+
+
+def _thumb_edges() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    along = (THUMB_TIP - THUMB_BASE) / np.linalg.norm(THUMB_TIP - THUMB_BASE)
+    across = np.array([-along[1], along[0]]) * 11  # points up and right: towards the index finger
+    return along, THUMB_BASE + across, THUMB_TIP + across  # the thumb's edge that faces the index
+
+
+def _on_thumb_edge(x: float) -> np.ndarray:
+    _, inner_base, inner_tip = _thumb_edges()
+    t = (x - inner_tip[0]) / (inner_base[0] - inner_tip[0])
+    return inner_tip + t * (inner_base - inner_tip)
+
+
+def web_outline() -> np.ndarray:
+    """The thumb web as a polygon: its free edge, the index finger's side, the palm, the thumb's edge."""
+    _, inner_base, inner_tip = _thumb_edges()
+    start = inner_tip + 0.2 * (inner_base - inner_tip)  # where the web leaves the thumb
+    end = np.array([INDEX_X - 10.0, KNUCKLE_Y - 22.0])  # where it meets the index finger
+    sag = (start + end) / 2 + np.array([7.0, 9.0])  # the free edge dips towards the palm
+    free = [(1 - t) ** 2 * start + 2 * (1 - t) * t * sag + t ** 2 * end for t in np.linspace(0, 1, 12)]
+    palm_corner = np.array([float(PALM[0][0]), float(PALM[0][1])])
+    into_palm = _on_thumb_edge(float(PALM[0][0]))  # where the thumb's edge goes under the palm
+    return np.array([*free, palm_corner, into_palm], dtype=np.int32)
+
+
+def web_centre() -> XY:
+    """Middle of the web between the thumb and index bones (the polygon's centroid): where LI4 is drawn."""
+    pts = web_outline().astype(float)
+    x, y = pts[:, 0], pts[:, 1]
+    cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+    area = cross.sum() / 2
+    cx = ((x + np.roll(x, -1)) * cross).sum() / (6 * area)
+    cy = ((y + np.roll(y, -1)) * cross).sum() / (6 * area)
+    return round(float(cx)), round(float(cy))
 
 
 def _back_of_hand(img: Image) -> None:
-    """A right hand from the back, fingers up, thumb to the left; the hand bones faint."""
-    # Thumb first, as a rounded finger from the lower palm up and out to the left; the palm covers its root.
-    base, tip = np.array([74.0, 168.0]), np.array([34.0, 112.0])
-    along = (tip - base) / np.linalg.norm(tip - base)
-    across = np.array([-along[1], along[0]]) * 11
-    side = np.array([base + across, tip + across, tip - across, base - across], dtype=np.int32)
+    """A right hand from the back, fingers up, thumb to the left; the hand bones faint, the web tinted."""
+    along, inner_base, inner_tip = _thumb_edges()
+    outer_base, outer_tip = 2 * THUMB_BASE - inner_base, 2 * THUMB_TIP - inner_tip
+    web = web_outline()
+    cv2.fillPoly(img, [web], SKIN, AA)
     angle = float(np.degrees(np.arctan2(along[1], along[0])))
-    cv2.ellipse(img, (int(tip[0]), int(tip[1])), (11, 11), angle, -90, 90, INK, 2, AA)
-    cv2.line(img, tuple(side[0]), tuple(side[1]), INK, 2, AA)
-    cv2.line(img, tuple(side[2]), tuple(side[3]), INK, 2, AA)
-    palm = np.array([(62, 118), (150, 118), (156, 150), (146, 192), (76, 192), (58, 150)], dtype=np.int32)
-    cv2.fillPoly(img, [palm], BACKGROUND, AA)
-    cv2.polylines(img, [palm], True, INK, 2, AA)
-    knuckles = (72, 98, 124, 146)  # index, middle, ring, little
-    lengths = (70, 78, 72, 56)
-    for x, length in zip(knuckles, lengths, strict=True):
-        cv2.rectangle(img, (x - 10, 118 - length), (x + 10, 118), INK, 2, AA)
-        cv2.line(img, (x, 122), (x + (110 - x) // 4, 186), FAINT, 1, AA)  # hand bone
+    cv2.ellipse(img, (int(THUMB_TIP[0]), int(THUMB_TIP[1])), (11, 11), angle, -90, 90, INK, 2, AA)
+    for a, b in ((inner_base, inner_tip), (outer_base, outer_tip)):
+        cv2.line(img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), INK, 2, AA)
+    cv2.fillPoly(img, [PALM], BACKGROUND, AA)
+    cv2.polylines(img, [PALM], True, INK, 2, AA)
+    cv2.polylines(img, [web[:12]], False, INK, 2, AA)  # the free edge of the web
+    lengths = (66, 74, 68, 52)
+    for x, length in zip(KNUCKLES, lengths, strict=True):
+        cv2.rectangle(img, (x - 10, KNUCKLE_Y - length), (x + 10, KNUCKLE_Y), INK, 2, AA)
+        cv2.line(img, (x, KNUCKLE_Y + 4), (x + (122 - x) // 4, 186), FAINT, 1, AA)  # hand bone
+    # The thumb's hand bone, faint like the others, so the web reads as the gap between two bones.
+    cv2.line(img, (int(THUMB_BASE[0]), int(THUMB_BASE[1])), (int(THUMB_TIP[0] * 0.45 + THUMB_BASE[0] * 0.55),
+             int(THUMB_TIP[1] * 0.45 + THUMB_BASE[1] * 0.55)), FAINT, 1, AA)
 
 
-def _points_on_head(*spots: XY) -> Callable[[Image], None]:
+def _points_on_head(*spots: XY, labels: tuple[tuple[str, XY], ...] = ()) -> Callable[[Image], None]:
     def draw(img: Image) -> None:
         _back_of_head(img)
         for spot in spots:
             _dot(img, spot)
+        for text, at in labels:
+            _label(img, text, at)
 
     return draw
 
@@ -109,16 +172,18 @@ def _points_on_hand(spot: XY) -> Callable[[Image], None]:
 
 
 C = SIZE // 2
+C7: XY = (C, 148)  # the base of the neck, where the shoulders start
+SKULL_BUMP: XY = (C, 100)
 # code -> (drawing, one-line hint under the name)
 DRAWINGS: dict[str, tuple[Callable[[Image], None], str]] = {
     "GB20": (_points_on_head((C - 16, 116), (C + 16, 116)), "hollows under the skull, both sides"),
-    "GV16": (_points_on_head((C, 114)), "centre, just under the skull"),
-    "GV14": (_points_on_head((C, 160)), "centre, just under the neck's bony bump"),
+    "GV16": (_points_on_head((C, 114)), "centre, just under the bump of the skull"),
+    "GV14": (_points_on_head((C, 164), labels=(("C7", (C + 8, 146)),)), "centre, just under the C7 bump"),
     "GB21": (_points_on_head((C - 62, 163), (C + 62, 163)), "top of the shoulders, half way out"),
-    "EX-UE8": (_points_on_hand((86, 134)), "back of hand, index/middle bones"),
-    "TE3": (_points_on_hand((136, 134)), "back of hand, ring/little bones"),
-    "LI4": (_points_on_hand((60, 126)), "web of thumb and index finger"),
-    "SI3": (_points_on_hand((156, 132)), "loose fist: little-finger edge"),
+    "EX-UE8": (_points_on_hand((95, 128)), "back of hand, index/middle bones"),
+    "TE3": (_points_on_hand((143, 128)), "back of hand, ring/little bones"),
+    "LI4": (_points_on_hand(web_centre()), "middle of the thumb-index web"),
+    "SI3": (_points_on_hand((168, 128)), "loose fist: little-finger edge"),
 }
 
 

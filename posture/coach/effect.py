@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from posture.samples import Event
+from posture.events import BreakEffectMeasured
 
 WINDOW_S = 10 * 60.0
 
@@ -64,6 +64,10 @@ def break_effect(samples: Iterable[Scored], started_wall: float, ended_wall: flo
     return BreakEffect(mean_before, mean_after, delta, len(before), len(after))
 
 
-def effect_event(effect: BreakEffect, t: float, wall: float, routine_id: str) -> Event:
+def effect_event(effect: BreakEffect, t: float, wall: float, routine_id: str) -> BreakEffectMeasured:
     """The 'break_effect' event for history, once the window after the break has passed."""
-    return Event(t, wall, "break_effect", {"routine": routine_id, **effect.to_json()})
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(v, 1)
+
+    return BreakEffectMeasured(t, wall, routine=routine_id, before=r(effect.before), after=r(effect.after),
+                               delta=r(effect.delta), n_before=effect.n_before, n_after=effect.n_after)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from posture.clock import Clock, local_datetime
+from posture.events import Event, NudgeShown, NudgeWithdrawn, Paused, Recovery, Resumed, Snoozed
 from posture.quiet import QuietHours
-from posture.samples import REASONS, Event
+from posture.samples import REASONS
 
 # Gentle first words, then a firmer second nudge with something concrete to do. Several variants per
 # reason so the same sentence does not come back every time; they rotate in order.
@@ -113,18 +113,23 @@ class NudgePolicy:
         self._last_t: float | None = None
 
     # -- controls ---------------------------------------------------------------------------------
-    def pause(self, minutes: float | None = None) -> Event:
+    def pause(self, minutes: float | None = None) -> Paused:
         now = self.clock.monotonic()
         self._paused_until = float("inf") if minutes is None else now + minutes * 60
         self._reset_episode()
-        return self._event("pause", {"minutes": minutes})
+        return Paused(now, self.clock.wall(), minutes=minutes)
 
-    def resume(self) -> Event:
+    def resume(self) -> Resumed:
         self._paused_until = None
         self._snoozed_until_wall = None
-        return self._event("resume", {})
+        return Resumed(self.clock.monotonic(), self.clock.wall())
 
-    def snooze(self, minutes: float | None = None) -> Event:
+    @property
+    def paused_until(self) -> float | None:
+        """Monotonic end of a manual pause (inf: until resumed), None when not paused."""
+        return self._paused_until
+
+    def snooze(self, minutes: float | None = None) -> Snoozed:
         """Snooze nudges for `minutes`, or until tomorrow (local midnight) when None."""
         wall = self.clock.wall()
         if minutes is None:
@@ -132,7 +137,7 @@ class NudgePolicy:
             self._snoozed_until_wall = tomorrow.timestamp()
         else:
             self._snoozed_until_wall = wall + minutes * 60
-        return self._event("snooze", {"minutes": minutes, "until": self._snoozed_until_wall})
+        return Snoozed(self.clock.monotonic(), wall, minutes=minutes, until=self._snoozed_until_wall)
 
     @property
     def paused(self) -> bool:
@@ -155,7 +160,7 @@ class NudgePolicy:
             self._day, self.count_today = today, 0
         if self._paused_until is not None and now >= self._paused_until:
             self._paused_until = None
-            events.append(self._event("resume", {"after": "pause"}))
+            events.append(Resumed(now, self.clock.wall(), after="pause"))
         dt = 0.0 if self._last_t is None else max(0.0, now - self._last_t)
         self._last_t = now
 
@@ -167,13 +172,13 @@ class NudgePolicy:
                 self._reason_time[r] = self._reason_time.get(r, 0.0) + dt
         elif state in ("good", "away", "unknown"):
             if self.active is not None:
-                kind = "recovery" if state == "good" else "nudge_withdrawn"
-                data: dict[str, Any] = {"level": self.active.level, "reasons": list(self.active.reasons)}
-                if self._last_nudge_at is not None:
-                    data["after_s"] = round(now - self._last_nudge_at, 1)
+                wall = self.clock.wall()
+                level, shown = self.active.level, self.active.reasons
+                after = None if self._last_nudge_at is None else round(now - self._last_nudge_at, 1)
+                # The notice goes away in every case; sitting up is also worth a word of its own.
+                events.append(NudgeWithdrawn(now, wall, level, shown, after))
                 if state == "good":
-                    events.append(self._event("nudge_withdrawn", dict(data)))
-                events.append(self._event(kind, data))
+                    events.append(Recovery(now, wall, level, shown, after))
                 self.active = None
             self._reset_episode()
         # "drifting" neither extends nor ends a poor episode: it holds the clock where it is.
@@ -191,7 +196,7 @@ class NudgePolicy:
                 self._level_in_episode = level
                 self._last_nudge_at = now
                 self.count_today += 1
-                events.append(self._event("nudge", {"level": level, "reasons": list(top), "text": nudge.text}))
+                events.append(NudgeShown(now, self.clock.wall(), level, top, nudge.text))
         return events
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -219,6 +224,3 @@ class NudgePolicy:
 
     def _today(self) -> datetime:
         return local_datetime(self.clock.wall()).replace(hour=0, minute=0, second=0, microsecond=0)
-
-    def _event(self, kind: str, data: dict[str, Any]) -> Event:
-        return Event(self.clock.monotonic(), self.clock.wall(), kind, data)

@@ -7,6 +7,10 @@ pace); a routine's length is the sum of its steps.
 The file is checked when it is loaded and every problem is reported as a one-line `ConfigError` naming
 the routine, the step and the field, because the file is meant to be edited by people, not only by us.
 Stop signs are written once at the top of the file and attached to every routine.
+
+Step text is not final here: an acupressure step says `{pressure}` where the pressure wording goes, and
+`posture.coach.safety.adapt_routine` decides that wording (and every other change the safety answers
+make) in one place. Nothing should show a routine from this module without passing it through there.
 """
 
 from __future__ import annotations
@@ -30,10 +34,17 @@ DEFAULT_PATH = DATA_DIR / "routines.json"
 KINDS: tuple[str, ...] = ("micro", "neck_care", "hands_only", "breathing")
 # What a routine mainly answers: the scheduler matches it to the posture reasons seen since the last break.
 FOCI: tuple[str, ...] = ("forward", "sideways", "general")
-AREAS: tuple[str, ...] = ("neck", "shoulders", "upper-back", "hands", "head", "breath", "eyes", "posture")
-# movement: mobility and stretches; acupressure: pressing a point (needs `point`); breathing: paced
-# breaths; posture: a sitting or desk reset; tip: advice to read (heat and cold, screen height...).
-STEP_TYPES: tuple[str, ...] = ("movement", "acupressure", "breathing", "posture", "tip")
+AREAS: tuple[str, ...] = ("neck", "shoulders", "upper-back", "hands", "head", "breath", "eyes", "posture",
+                          "body")
+# movement: mobility and stretches of the neck, shoulders or back; acupressure: pressing a point (needs
+# `point`); massage: light strokes over the skin; breathing: paced breaths; walk: getting up and walking;
+# posture: a sitting or desk reset; rest: a pause between groups of points; prepare: getting ready to
+# use the hands (washing, warming); tip: advice to read (water, screen height...); heat-cold: the warm
+# or cool compress tip, a type of its own because it is wrong after a fresh injury.
+STEP_TYPES: tuple[str, ...] = ("movement", "acupressure", "massage", "breathing", "walk", "posture", "rest",
+                               "prepare", "tip", "heat-cold")
+# The one placeholder step text may hold; the safety module fills it in (see the module docstring).
+PRESSURE_SLOT = "{pressure}"
 
 MAX_STEP_SECONDS = 600
 MAX_STEP_BREATHS = 30
@@ -59,7 +70,7 @@ POINTS: dict[str, Point] = {
     p.code: p
     for p in (
         Point("GB20", "Fengchi",
-              "Where the skull meets the neck, in the soft hollow on each side between the two thick "
+              "At the bottom edge of the skull, in the soft hollow on each side between the two thick "
               "muscles that run up the back of the neck.", "neck"),
         Point("GV16", "Fengfu",
               "On the centre line at the back of the head, in the dip just under the bony bump of the "
@@ -77,12 +88,21 @@ POINTS: dict[str, Point] = {
               "On the back of the hand, in the groove between the bones of the ring and little fingers, "
               "a little behind the knuckles.", "hand"),
         Point("LI4", "Hegu",
-              "On the back of the hand, in the soft fold that joins the thumb to the index finger.", "hand"),
+              "In the middle of the web of skin between the thumb and the index finger, on the back of the "
+              "hand.", "hand"),
         Point("EX-UE8", "Luozhen",
               "On the back of the hand, between the bones of the index and middle fingers, a little "
               "behind the knuckles; often called the stiff-neck point.", "hand"),
     )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class StopSign:
+    """A reason to stop at once: `short` for the always-visible line, `text` for the full list."""
+
+    short: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +137,8 @@ class Routine:
     focus: str
     summary: str
     steps: tuple[Step, ...]
-    stop_signs: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    stop_signs: tuple[StopSign, ...] = ()
+    notes: tuple[str, ...] = ()  # added by the safety filter: what the answers changed and why
 
     @property
     def seconds(self) -> int:
@@ -141,7 +161,7 @@ class Routine:
 @dataclass(frozen=True, slots=True)
 class Catalogue:
     routines: tuple[Routine, ...]
-    stop_signs: tuple[str, ...]
+    stop_signs: tuple[StopSign, ...]
     stop_advice: str
     red_flags: tuple[str, ...]
     red_flag_advice: str
@@ -194,7 +214,7 @@ def parse_catalogue(data: Any, source: str = "routines.json", base_dir: Path | N
     version = obj.get("version")
     if version != 1:
         raise top.error(f"'version' must be 1, got {_show(version)}")
-    stop_signs = _text_list(obj, "stop_signs", top)
+    stop_signs = _stop_signs(obj, top)
     red_flags = _text_list(obj, "red_flags", top)
     raw_routines = obj.get("routines")
     if not isinstance(raw_routines, list) or not raw_routines:
@@ -270,6 +290,19 @@ def _text_list(obj: Mapping[str, Any], key: str, where: _Where) -> tuple[str, ..
     return tuple(v.strip() for v in value)
 
 
+def _stop_signs(obj: Mapping[str, Any], where: _Where) -> tuple[StopSign, ...]:
+    value = obj.get("stop_signs")
+    if not isinstance(value, list) or not value:
+        raise where.error("'stop_signs' must be a non-empty list of {\"short\": ..., \"text\": ...}")
+    signs = []
+    for n, raw in enumerate(value, start=1):
+        sign = _object(raw, where.inside(f"stop sign {n}"), "a stop sign")
+        _no_unknown(sign, {"short", "text"}, where.inside(f"stop sign {n}"))
+        signs.append(StopSign(_text(sign, "short", where.inside(f"stop sign {n}")),
+                              _text(sign, "text", where.inside(f"stop sign {n}"))))
+    return tuple(signs)
+
+
 def _choice(obj: Mapping[str, Any], key: str, choices: tuple[str, ...], where: _Where,
             default: str | None = None) -> str:
     value = obj.get(key, default)
@@ -287,7 +320,7 @@ def _count(obj: Mapping[str, Any], key: str, upper: int, where: _Where) -> int |
     return value
 
 
-def _routine(raw: Any, index: int, top: _Where, base: Path, stop_signs: tuple[str, ...]) -> Routine:
+def _routine(raw: Any, index: int, top: _Where, base: Path, stop_signs: tuple[StopSign, ...]) -> Routine:
     obj = _object(raw, top.inside(f"routine #{index}"), "a routine")
     rid = obj.get("id")
     if not isinstance(rid, str) or not _ID_RE.match(rid):
@@ -332,6 +365,8 @@ def _step(raw: Any, n: int, where: _Where, base: Path) -> Step:
             raise where.error(f"'point' is only for 'acupressure' steps, this one is '{step_type}'")
     elif step_type == "acupressure":
         raise where.error(f"an acupressure step needs a 'point'; known: {', '.join(POINTS)}")
+    instructions = _text(obj, "instructions", where)
+    _check_wording(instructions, step_type, where)
     picture: Path | None = None
     raw_picture = obj.get("picture")
     if raw_picture is not None:
@@ -348,7 +383,7 @@ def _step(raw: Any, n: int, where: _Where, base: Path) -> Step:
         picture = POINTS[point].picture
     return Step(
         title=_text(obj, "title", where),
-        instructions=_text(obj, "instructions", where),
+        instructions=instructions,
         type=step_type,
         area=_choice(obj, "area", AREAS, where),
         seconds=seconds,
@@ -356,6 +391,25 @@ def _step(raw: Any, n: int, where: _Where, base: Path) -> Step:
         point=point,
         picture=picture,
     )
+
+
+_PRESSURE_WORDS = re.compile(r"\b(firm|firmly|hard|deep|deeply|strong|strongly)\b", re.IGNORECASE)
+
+
+def _check_wording(text: str, step_type: str, where: _Where) -> None:
+    """How hard to press is decided by the safety answers, so the file must leave it to `{pressure}`."""
+    braces = re.findall(r"\{[^{}]*\}|[{}]", text)
+    if any(b != PRESSURE_SLOT for b in braces):
+        raise where.error(f"'instructions' may only contain the placeholder {PRESSURE_SLOT}")
+    if step_type == "acupressure" and PRESSURE_SLOT not in text:
+        raise where.error(f"an acupressure step's 'instructions' must say {PRESSURE_SLOT} where the "
+                          "pressure wording goes (it depends on the safety answers)")
+    if step_type != "acupressure" and PRESSURE_SLOT in text:
+        raise where.error(f"{PRESSURE_SLOT} is only for 'acupressure' steps")
+    found = _PRESSURE_WORDS.search(text)
+    if found:
+        raise where.error(f"'instructions' say '{found.group(0)}'; write {PRESSURE_SLOT} instead, the "
+                          "safety answers decide how hard to press")
 
 
 def format_duration(seconds: float) -> str:

@@ -5,6 +5,10 @@ the events it returns. Time only comes from the clock, so a paused runner does n
 place and a fast fake clock runs a routine in milliseconds.
 
 Breath steps are paced `INHALE_S` in, `EXHALE_S` out; a `BreathCue` is emitted at each phase change.
+
+`hold_longer()` lets the person stay on a step that is doing them good (the sources say to linger on
+a tight spot): it adds `HOLD_LONGER_BREATHS` breaths to a breath-paced step, `HOLD_LONGER_S` seconds to
+a timed one, as often as asked, up to `MAX_HOLD_S` extra on one step.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from dataclasses import dataclass
 
 from posture.clock import Clock
 from posture.coach.routines import EXHALE_S, INHALE_S, SECONDS_PER_BREATH, Routine, Step
+
+HOLD_LONGER_BREATHS = 3
+HOLD_LONGER_S = HOLD_LONGER_BREATHS * SECONDS_PER_BREATH
+MAX_HOLD_S = 4 * HOLD_LONGER_S  # past two extra minutes on one spot, moving on is the better advice
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,13 @@ class BreathCue:
 
 
 @dataclass(frozen=True, slots=True)
+class StepExtended:
+    index: int  # 0-based
+    seconds: int  # added now
+    length: int  # the step's new length in seconds
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     step_remaining: float
     remaining: float  # whole routine
@@ -44,7 +59,7 @@ class RoutineFinished:
     seconds: float  # time spent, pauses excluded
 
 
-RunnerEvent = StepStarted | BreathCue | Tick | RoutineFinished
+RunnerEvent = StepStarted | BreathCue | StepExtended | Tick | RoutineFinished
 
 
 class RoutineRunner:
@@ -65,6 +80,7 @@ class RoutineRunner:
         self._last: float | None = None  # clock reading the elapsed counters were brought up to
         self._paused = False
         self._cue: tuple[int, str] | None = None
+        self._extra_s = 0  # added to the current step by hold_longer()
         self._skipped = 0
         self._done = 0
         self.finished: RoutineFinished | None = None
@@ -90,9 +106,27 @@ class RoutineRunner:
         return self.routine.steps[self._index]
 
     @property
+    def step_length(self) -> int:
+        """The current step's length in seconds, including any time added by `hold_longer()`."""
+        step = self.current_step
+        return 0 if step is None else step.duration + self._extra_s
+
+    @property
+    def step_breaths(self) -> int | None:
+        """Breaths in the current step, including added ones; None for a timed step."""
+        step = self.current_step
+        if step is None or step.breaths is None:
+            return None
+        return step.breaths + self._extra_s // SECONDS_PER_BREATH
+
+    @property
+    def can_hold_longer(self) -> bool:
+        return self.current_step is not None and self._extra_s + HOLD_LONGER_S <= MAX_HOLD_S
+
+    @property
     def step_remaining(self) -> float:
         step = self.current_step
-        return 0.0 if step is None else max(0.0, step.duration - self._step_elapsed)
+        return 0.0 if step is None else max(0.0, self.step_length - self._step_elapsed)
 
     @property
     def remaining(self) -> float:
@@ -122,10 +156,9 @@ class RoutineRunner:
         events = self.start() if not self.started else []
         self._catch_up()
         while self.finished is None:
-            step = self.routine.steps[self._index]
-            if self._step_elapsed < step.duration:
+            if self._step_elapsed < self.step_length:
                 break
-            overflow = self._step_elapsed - step.duration
+            overflow = self._step_elapsed - self.step_length
             self._done += 1
             events += self._enter(self._index + 1, carry=overflow)
         if self.finished is None:
@@ -156,6 +189,17 @@ class RoutineRunner:
         self._skipped += 1
         return events + self._enter(self._index + 1)
 
+    def hold_longer(self) -> list[RunnerEvent]:
+        """Stay longer on the current step (see the module docstring); nothing once at the limit."""
+        if self.finished is not None:
+            return []
+        events = self.tick() if self.started else self.start()
+        if self.finished is not None or not self.can_hold_longer:
+            return events
+        self._extra_s += HOLD_LONGER_S
+        return [*events, StepExtended(self._index, HOLD_LONGER_S, self.step_length),
+                Tick(self.step_remaining, self.remaining)]
+
     def stop(self) -> list[RunnerEvent]:
         if self.finished is not None:
             return []
@@ -177,19 +221,20 @@ class RoutineRunner:
             return [self._finish(completed=True, overshoot=carry)]
         self._index = index
         self._step_elapsed = carry
+        self._extra_s = 0
         self._cue = None
         return [StepStarted(index, len(self.routine.steps), self.routine.steps[index])]
 
     def _cues(self) -> list[RunnerEvent]:
-        step = self.routine.steps[self._index]
-        if step.breaths is None:
+        breaths = self.step_breaths
+        if breaths is None:
             return []
-        breath = min(int(self._step_elapsed // SECONDS_PER_BREATH), step.breaths - 1)
+        breath = min(int(self._step_elapsed // SECONDS_PER_BREATH), breaths - 1)
         phase = "inhale" if self._step_elapsed - breath * SECONDS_PER_BREATH < INHALE_S else "exhale"
         if self._cue == (breath, phase):
             return []
         self._cue = (breath, phase)
-        return [BreathCue(phase, breath + 1, step.breaths, INHALE_S if phase == "inhale" else EXHALE_S)]
+        return [BreathCue(phase, breath + 1, breaths, INHALE_S if phase == "inhale" else EXHALE_S)]
 
     def _finish(self, completed: bool, overshoot: float = 0.0) -> RoutineFinished:
         # A late tick does not lengthen the routine: time past the end of the last step is not counted.
