@@ -98,7 +98,7 @@ def summary() -> str:
             text += (f" Replaying the 30 fps clip means decoding every frame, about half the total; decoding it on one "
                      f"thread instead of FFmpeg's frame threads costs {dt['one_thread_pct']:.2f} % instead of "
                      f"{dt['default_pct']:.2f} % (a change proposed for `ReplaySource`). A real webcam has no such floor: "
-                     "it is closed between samples 3 s or more apart.")
+                     "frames between samples stay in its driver, never decoded (see the camera block).")
         if decode is not None:
             text += (f" This machine is slower per unit of work than the issue's reference: decoding alone costs "
                      f"{decode:.2f} % here against ≈ 1.75 %, the naive loop {fmt(naive, '.0f')} % against ≈ 84 %.")
