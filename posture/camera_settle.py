@@ -156,8 +156,7 @@ class SettledSource(FrameSource):
     def interrupt(self) -> None:
         """Quitting: make a read in progress give up now (passed on to the stall guard inside)."""
         self._interrupted = True
-        if hasattr(self.inner, "interrupt"):
-            self.inner.interrupt()
+        self.inner.interrupt()
 
     def close(self) -> None:
         self.inner.close()

@@ -145,7 +145,7 @@ class CameraSupervisor:
         """Quitting: a camera opening, settling or stalled must not hold the loop up."""
         self.stopping = True
         source = self.source or self._opening
-        if source is not None and hasattr(source, "interrupt"):
+        if source is not None:
             source.interrupt()
 
     def release(self, reason: str | None) -> None:
@@ -157,6 +157,7 @@ class CameraSupervisor:
 
     def resume_now(self) -> None:
         self.retry_at = 0.0
+        self.light.reset()  # someone just resumed: look now, whatever the absence before the pause
 
     def _ensure(self, now: float) -> FrameSource | None:
         if self.source is not None:

@@ -70,6 +70,10 @@ class FrameSource(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def interrupt(self) -> None:
+        """Quitting: make a call that may block (open, read) give up now."""
+        return  # nothing blocks in a file or folder; the stall guard and the settle gate override this
+
     @property
     def frames_read(self) -> int:
         return self.frames_decoded + self.frames_skipped

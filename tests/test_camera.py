@@ -331,6 +331,8 @@ def test_light_policy_releases_after_a_minute_away_then_checks_once_a_minute() -
     assert not check.keep_open and check.next_in == pytest.approx(71.0 + PRESENCE_CHECK_EVERY_S - 72.5)
     assert p.wait_before_open(100.0) == pytest.approx(31.0)  # woken early (a command): still not due
     assert p.wait_before_open(131.0) == 0.0
+    p.reset()  # the user resumed a pause meanwhile: look at once
+    assert p.wait_before_open(101.0) == 0.0
     p.opened(131.0)
     assert p.after_sample(132.4, True, 0.5).keep_open  # someone is back: the light stays on
     assert p.wait_before_open(133.0) == 0.0
