@@ -42,7 +42,7 @@ SAMPLING_WORDS = {
     "balanced": "Balanced: about every 3 s when all is well, twice a second while posture changes. "
                 "A few percent of one CPU core.",
     "responsive": "Responsive: every second when all is well, four times a second while posture changes. "
-                  "Quickest to notice; uses the most power (keeps the camera on).",
+                  "Quickest to notice; uses the most power.",
 }
 LABELS = {
     "sensitivity": "Sensitivity", "onset_delay_s": "Nudge after", "cooldown_s": "Time between nudges",
