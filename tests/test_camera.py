@@ -362,3 +362,45 @@ def test_a_camera_hanging_in_open_is_reported_once_and_retried_until_it_answers(
     assert not any(s.t < back for s in run.samples)
     assert all(good_range(s) for s in run.samples) and len(run.samples) > 20
     assert rig.violations == [] and rig.opens == 1 and rig.closes == 1
+
+
+def test_the_light_goes_off_while_paused_locked_or_a_listed_app_runs_and_each_return_settles_again(
+        baseline: Baseline) -> None:
+    from dataclasses import replace
+
+    from posture.environment import Environment
+    from posture.person import default_finder
+
+    rig = camera()
+    clock = rig.clock
+    locked, running = [False], [set[str]()]
+    env = Environment(lock_probe=lambda: locked[0], process_lister=lambda: running[0])
+    settings = replace(Settings(), pause_apps=("zoom",))
+    finder = default_finder()
+    monitor = Monitor(lambda: WebcamSource(0, clock=clock, capture=rig.capture), finder, clock, settings,
+                      baseline=baseline, environment=env)
+    samples: list[PostureSample] = []
+    monitor.on_sample(samples.append)
+    paused = False
+    try:
+        monitor.session.start(clock.monotonic(), clock.wall())
+        while clock.monotonic() < 420.0:
+            now = clock.monotonic()
+            locked[0] = 60.0 <= now < 120.0
+            running[0] = {"zoom"} if 180.0 <= now < 240.0 else set()
+            if now >= 300.0 and not paused:
+                paused = True
+                monitor.pause(1.0)  # the tray's "pause for a minute"
+            clock.advance(monitor.step())
+    finally:
+        monitor.shutdown()
+        finder.close()
+    # The desktop is asked every 10 s, at the next sample (up to ~3 s apart); the pause acts at once.
+    off = [(60.0 + 13.5, 120.0), (180.0 + 13.5, 240.0), (300.0 + 3.5, 360.0)]
+    for a, b in off:
+        assert rig.light_on_s(a, b) == 0.0, (a, b, rig.light_log)
+        assert not any(a <= s.t < b for s in samples)
+    assert rig.opens == 4  # the start, and once after each of the three
+    assert rig.max_opens_in(120.0, since=0.0, until=60.0) == 1
+    assert samples and all(good_range(s) for s in samples)
+    assert not rig.light_on
