@@ -8,6 +8,7 @@ picture never settles), `stalled` (reads hang in the driver 2.5 s after the star
 prints `camera_sim: <what>` lines as the camera changes state, and a summary at exit (after the
 product's own exit handlers, which run later than this one is registered).
 
+CAMERA_SIM_TRAY=1 runs `posture run` as the tray app even without a display (Qt offscreen).
 CAMERA_SIM_SIZE=640x480 letterboxes the clip onto a sensor of that size; CAMERA_SIM_CLIP_FPS (default
 5) is how many distinct pictures per second the recording keeps (the camera's own rate is 30 fps).
 """
@@ -45,6 +46,12 @@ def main() -> int:
     if state == "stalled":
         rig.at(clock.monotonic() + 2.5, rig.stall)
     cv2.VideoCapture = rig.capture  # type: ignore[assignment,misc]  # camera 0 is now the simulator
+
+    if os.environ.get("CAMERA_SIM_TRAY") == "1":
+        # The tray app itself (Qt offscreen, where it shows its status window), not the headless fallback.
+        import ui.run_cmd
+
+        ui.run_cmd.has_display = lambda: True
 
     from posture.cli import main as posture
 

@@ -1,5 +1,6 @@
 """Clean shutdown from every camera state: Ctrl-C, SIGTERM and SIGHUP while the camera is open, opening,
-settling or stalled, in a real process running the product's command line on the camera simulator.
+settling or stalled, in a real process running the product's command line on the camera simulator
+(headless and the tray app), and Quit (what the tray's menu does) in-process.
 
 Exit status 0, the history flushed (the session closed in the database), the camera released (or, for
 a capture stuck inside the driver, left to the OS at exit), and no crash: the simulator runs strict,
@@ -35,13 +36,14 @@ MARK = {"open": " state ", "opening": "camera_sim: opening", "settling": "camera
 SIGNALS = {"ctrl-c": signal.SIGINT, "sigterm": signal.SIGTERM, "sighup": signal.SIGHUP}
 
 
-def _start(tmp_path: Path, state: str) -> tuple[subprocess.Popen[str], queue.Queue[str], Path]:
+def _start(tmp_path: Path, state: str, tray: bool = False) -> tuple[subprocess.Popen[str], queue.Queue[str], Path]:
     db = tmp_path / "history.db"
     env = dict(os.environ, POSTURE_CONFIG_DIR=str(tmp_path / "cfg"), POSTURE_DATA_DIR=str(tmp_path / "data"),
-               PYTHONUNBUFFERED="1", CAMERA_SIM_STRICT="1")
+               PYTHONUNBUFFERED="1", CAMERA_SIM_STRICT="1", CAMERA_SIM_TRAY="1" if tray else "0",
+               QT_QPA_PLATFORM="offscreen")
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "sim_camera_run.py"), state, "run", "--headless", "--source", "0",
-         "--db", str(db)],
+        [sys.executable, str(HERE / "sim_camera_run.py"), state, "run", *([] if tray else ["--headless"]),
+         "--source", "0", "--db", str(db)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
         start_new_session=True,  # a signal meant for the test run never reaches it, and vice versa
     )
@@ -105,6 +107,43 @@ def test_signal_in_every_camera_state_exits_cleanly(tmp_path: Path, state: str, 
         assert not summary, out
     else:
         assert summary and "light_on=False" in summary[0], out  # released before the process ended
+    conn = sqlite3.connect(db)
+    try:
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]
+    finally:
+        conn.close()
+    assert kinds[0] == "session_start" and kinds[-1] == "session_end", kinds
+
+
+# The tray app prints no state lines: "open" is a second or two after the picture started to settle.
+TRAY_CASES = [("open", "sigterm"), ("open", "ctrl-c"), ("open", "sighup"), ("opening", "sigterm"),
+              ("settling", "sigterm"), ("stalled", "sigterm")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("state", "how"), TRAY_CASES)
+def test_the_tray_app_ends_cleanly_on_a_signal_in_every_camera_state(tmp_path: Path, state: str, how: str) -> None:
+    proc, lines, db = _start(tmp_path, state, tray=True)
+    mark = "camera_sim: settling" if state == "open" else MARK[state]
+    try:
+        before, found = _read_until(lines, mark, 90.0)
+        assert found, f"the camera never reached {state!r}:\n{''.join(before)}"
+        time.sleep(3.0 if state == "open" else 0.2)
+        proc.send_signal(SIGNALS[how])
+        rc = proc.wait(30)
+        after, _ = _read_until(lines, None, 2.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = "".join(before + after)
+    assert rc == 0, out
+    assert "Traceback" not in out and "VIOLATION" not in out, out
+    summary = [line for line in after if line.startswith("camera_sim: exit")]
+    if state == "stalled":
+        assert not summary, out
+    else:
+        assert summary and "light_on=False" in summary[0], out
     conn = sqlite3.connect(db)
     try:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]

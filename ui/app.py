@@ -54,6 +54,7 @@ from posture.samples import REASONS
 from posture.settings import Settings
 from ui.bridge import MonitorBridge, StatusView
 from ui.notify import Notifier
+from ui.quit_signals import quit_on_signals
 from ui.tray_icon import StatusWindow, icon_state, state_icon, tooltip_text
 from ui.worker import BuiltMonitor, MonitorFactory, MonitorWorker
 
@@ -597,6 +598,7 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     app.setApplicationName("Posture Companion")
     app.setQuitOnLastWindowClosed(False)  # closing a window must not end the tray app
     companion = build_companion(args, settings)
+    restore_signals = quit_on_signals(app)  # Ctrl-C, SIGTERM, SIGHUP: the same clean end as Quit
     companion.start()
     if companion.baseline is None and not getattr(args, "calibrate_from", None):
         def welcome() -> None:
@@ -611,3 +613,4 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
         return int(app.exec())
     finally:
         companion.shutdown()
+        restore_signals()
