@@ -47,6 +47,9 @@ from posture.sources import Frame, FrameSource
 # may monkeypatch these module constants.
 READ_TIMEOUT_S = 5.0
 OPEN_TIMEOUT_S = 15.0
+# On close, how long a call still running (interrupted by quitting) may take to return before the
+# source is left to the helper thread to release.
+CLOSE_GRACE_S = 0.5
 
 T = TypeVar("T")
 
@@ -71,6 +74,8 @@ class _Worker:
         self._on_return: Callable[[], None] | None = None
         self._keep: object | None = None  # what the running call holds on to (the source)
         self.busy = False  # inside a call, or cleaning up after an abandoned one
+        self._idle = threading.Event()
+        self._idle.set()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         with _registry_lock:
             _workers.add(self)
@@ -107,6 +112,7 @@ class _Worker:
                 abandoned, on_return = self._abandoned, self._on_return
                 if not abandoned:
                     self.busy = False
+                    self._idle.set()
             if abandoned:
                 # Nobody waits for this result any more (the call overran and the source was given
                 # up): clean up here, on the only thread that may touch the source now. Never once
@@ -131,12 +137,17 @@ class _Worker:
             self._done = False
             self._job = job
             self.busy = True
+            self._idle.clear()
             self._wake.notify()
         self._answered.wait(timeout)
         with self._wake:
             if not self._done:
                 return False, None, None
             return True, self._result, self._error
+
+    def finish(self, timeout: float) -> bool:
+        """Wait up to `timeout` for a call in progress to return; True when the worker is idle."""
+        return self._idle.wait(timeout)
 
     def interrupt(self) -> None:
         """Make a waiting `call` return now, as if the call had stalled (used when quitting)."""
@@ -311,7 +322,9 @@ class StallGuard(FrameSource):
             self._close_inner()
             return
         # Closing a capture while another thread is inside its read() is what crashes native code:
-        # a stuck worker closes the source itself if its call ever returns.
+        # a call interrupted by quitting usually returns within a frame, so wait a moment and close it
+        # here; a stuck worker closes the source itself if its call ever returns.
+        worker.finish(CLOSE_GRACE_S)
         if worker.abandon(on_return=self._close_inner, keep=self.inner):
             self._close_inner()
 
