@@ -283,7 +283,7 @@ def test_a_camera_honouring_5_fps_still_gives_the_newest_frame_not_a_buffered_on
 
 def test_a_stalled_camera_is_released_without_touching_it_mid_read_and_comes_back(
         make_run: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stall, "READ_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(stall, "READ_TIMEOUT_S", 1.0)  # real seconds: the stall blocks like a driver
     rig = camera()
     rig.at(30.0, rig.stall)
     rig.at(40.0, rig.unstall)
