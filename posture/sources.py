@@ -39,6 +39,9 @@ class FrameSource(ABC):
     live: bool = False
     # A real camera's first frames after each open are dark and tinted while exposure settles.
     warms_up: bool = False
+    # Reads go through native code (OpenCV), which must not be running on a daemon thread while the
+    # interpreter finalizes (see posture/stall.py). Pure-Python sources (test doubles) are not.
+    native: bool = False
 
     def __init__(self) -> None:
         self.frames_decoded = 0
@@ -108,6 +111,8 @@ class RecordedSource(FrameSource):
 
 class VideoFileSource(RecordedSource):
     """Any file OpenCV reads: mp4, avi, mkv, gif, raw H.264 (`.264`) elementary streams…"""
+
+    native = True
 
     def __init__(self, path: str | Path, fps_override: float | None = None,
                  decode_threads: int | None = None) -> None:
@@ -194,6 +199,8 @@ class VideoFileSource(RecordedSource):
 
 class ImageSequenceSource(RecordedSource):
     """A folder or glob of images, ordered by name, played at `fps_in` frames per second."""
+
+    native = True
 
     def __init__(self, spec: str | Path, fps_in: float = 1.0) -> None:
         super().__init__()
@@ -309,6 +316,7 @@ class WebcamSource(FrameSource):
         self._size = (width, height)
         self._clock: Clock = clock or SystemClock()
         self._capture = capture or _cv2_capture
+        self.native = capture is None
         self._cap: VideoCaptureLike | None = None
         self._t0 = 0.0
         self._count = -1

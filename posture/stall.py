@@ -61,7 +61,8 @@ class SourceStalled(SourceError):
 class _Worker:
     """One daemon thread that runs calls handed to it, one at a time."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, native: bool = True) -> None:
+        self.native = native  # the calls it runs go into native code (OpenCV)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._job: Callable[[], Any] | None = None
@@ -174,8 +175,9 @@ class _Worker:
 # A capture call still running on a daemon thread when the interpreter finalizes is a crash waiting to
 # happen: when the native call returns, the thread is torn down mid-way through OpenCV's C++ code. At
 # exit we give such calls a moment to return (an abandoned worker then releases the camera itself);
-# if one is still stuck in a driver, the process ends at once with os._exit, the history having been
-# flushed by the normal shutdown before, and the OS frees the device.
+# if one is still stuck in a driver, the process ends at once with os._exit(0) (this only happens
+# when quitting: the history was flushed by the normal shutdown before) and the OS frees the device.
+# Sources that run no native code (test doubles) are left alone, so a process keeps its exit status.
 EXIT_GRACE_S = 2.0
 _workers: set[_Worker] = set()
 _registry_lock = threading.Lock()
@@ -204,8 +206,10 @@ def _install_exit_guard() -> None:
 
 
 def _at_exit() -> None:
+    # Only native calls matter: a pure-Python source (a test double) stuck at exit is simply stopped
+    # with its thread, and the process keeps its own exit status.
     with _registry_lock:
-        workers = [w for w in _workers if w.busy]
+        workers = [w for w in _workers if w.busy and w.native]
     if not workers:
         return
     deadline = time.monotonic() + EXIT_GRACE_S
@@ -280,7 +284,7 @@ class StallGuard(FrameSource):
         if self._stalled:
             raise SourceStalled(f"{self.name} is still stuck in a {what}; it will be reopened")
         if self._worker is None:
-            self._worker = _Worker(f"stall-guard {self.name}")
+            self._worker = _Worker(f"stall-guard {self.name}", native=self.inner.native)
         finished, result, error = self._worker.call(job, timeout)
         if not finished:
             self._stalled = True

@@ -225,3 +225,42 @@ def test_quit_in_every_camera_state_is_prompt_releases_the_camera_and_flushes(st
         assert rig.violations == []
     finally:
         finder.close()
+
+
+_STUCK_AT_EXIT = """
+import sys, threading
+from posture.sources import FrameSource
+from posture.stall import StallGuard
+
+class Stuck(FrameSource):
+    live = True
+    native = {native}
+
+    def open(self): pass
+    def read(self): threading.Event().wait()  # hangs for ever, like a driver
+    def close(self): pass
+
+g = StallGuard(Stuck(), read_timeout_s=0.1)
+g.open()
+try:
+    g.read()
+except Exception as exc:
+    print("stalled:", exc, flush=True)
+g.close()
+sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_read_stuck_at_exit_ends_the_process_at_once_only_when_it_is_native_code(native: bool) -> None:
+    """A native read stuck in a driver at exit: 2 s grace, then the process ends (status 0, a quit), so
+    the thread never comes back mid-finalization. A pure-Python one is left to stop with its thread, and
+    the process keeps its own exit status (a test run's failures are not turned into a pass)."""
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", _STUCK_AT_EXIT.format(native=native)], capture_output=True,
+                          text=True, timeout=60, cwd=HERE.parent)
+    took = time.monotonic() - t0
+    assert "stalled:" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == (0 if native else 3), done.stderr
+    assert "Traceback" not in done.stderr
+    assert took < 20.0
