@@ -6,7 +6,7 @@ import argparse
 import json
 
 from calibration.capture import CaptureRejected
-from calibration.profiles import ProfileStore
+from calibration.profiles import ProfileStore, calibration_target
 from posture.args import Subparsers, positive_float
 from posture.errors import UserError
 
@@ -14,7 +14,8 @@ from posture.errors import UserError
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("calibrate", help="capture your upright posture as the baseline of a profile")
     p.add_argument("--source", default=None, help="camera index, video file or image folder (default: settings camera)")
-    p.add_argument("--profile", default="default", help="profile name, one per setup (default: 'default')")
+    p.add_argument("--profile", default=None,
+                   help="profile name, one per setup (default: 'default'; for a recording, a new inactive profile)")
     p.add_argument("--seconds", type=positive_float, default=10.0, help="how long to capture (default 10)")
     p.add_argument("--start", type=float, default=0.0, help="for a recorded source: where the capture starts (s)")
     p.add_argument("--fps-in", type=positive_float, default=1.0, help="frame rate of an image sequence")
@@ -41,6 +42,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from posture.sources import open_source
 
     store = ProfileStore()
+    # A recording never replaces the person's own profile unless --profile names one.
+    args.profile, activate = calibration_target(args.source, args.profile, not args.no_activate)
     store.check_name(args.profile)
     settings = load_settings().settings
     spec = args.source if args.source is not None else str(settings.camera_index)
@@ -55,10 +58,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
         finder.close()
         source.close()
     path = store.save(args.profile, baseline, source=spec)
-    if not args.no_activate:
+    if activate:
         store.set_active(args.profile)
     print(f"calibration quality: {quality.verdict} ({quality.present}/{quality.samples} samples with you in view)")
-    print(f"saved profile '{args.profile}' to {path}" + ("" if args.no_activate else " (active)"))
+    print(f"saved profile '{args.profile}' to {path}" + (" (active)" if activate else
+          f" (not active: 'posture profile use {args.profile}' to use it)"))
     return 0
 
 
@@ -86,6 +90,5 @@ def run_delete(args: argparse.Namespace) -> int:
 
 
 def run_use(args: argparse.Namespace) -> int:
-    ProfileStore().set_active(args.name)
-    print(f"active profile: {args.name}")
+    print(f"active profile: {ProfileStore().set_active(args.name)}")
     return 0

@@ -12,7 +12,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from posture.baseline import Baseline
 from posture.errors import ConfigError
@@ -30,7 +29,14 @@ class Profile:
     source: str = ""
 
 
+ACTIVE_FILE = "active.json"
+# File stems that are not profiles: a profile named so would be saved over the active-profile pointer.
+RESERVED_SLUGS = frozenset({"active"})
+
+
 def _slug(name: str) -> str:
+    """The file stem for a name. Names equal up to case and punctuation share it ("Laptop", "laptop",
+    "laptop."): that is what most file systems would do anyway, so such names are one profile."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "profile"
 
 
@@ -47,10 +53,27 @@ class ProfileStore:
             raise ConfigError(
                 f"profile name {name!r} is not allowed; use up to 48 letters, digits, spaces, '-', '_' or '.'"
             )
+        if _slug(name) in RESERVED_SLUGS:
+            raise ConfigError(f"profile name {name!r} is reserved by the app; choose another name")
         return name
 
     def save(self, name: str, baseline: Baseline, source: str = "") -> Path:
         self.check_name(name)
+        existing = self._path(name)
+        if existing.exists():
+            # Recalibrating a profile keeps its exact name; a different name that maps to the same file
+            # ("Laptop" vs "laptop", "Desk." vs "desk") would silently replace someone else's baseline.
+            try:
+                stored = self._read(existing).name
+            except ConfigError:
+                # Recalibrating over an unreadable profile: keep the damaged file beside the new one.
+                os.replace(existing, existing.with_suffix(f".corrupt-{int(time.time())}"))
+                stored = name
+            if stored != name:
+                raise ConfigError(
+                    f"a profile named {stored!r} already exists, and names that differ only in case or "
+                    f"punctuation are the same profile; recalibrate {stored!r} or choose another name"
+                )
         self.root.mkdir(parents=True, exist_ok=True)
         doc = {
             "version": PROFILE_VERSION,
@@ -86,7 +109,7 @@ class ProfileStore:
             return []
         out = []
         for p in sorted(self.root.glob("*.json")):
-            if p.name == "active.json":
+            if p.name == ACTIVE_FILE:
                 continue
             try:
                 out.append(self._read(p).name)
@@ -98,29 +121,45 @@ class ProfileStore:
         path = self._path(name)
         if not path.exists():
             raise ConfigError(f"no profile named {name!r}")
+        active = self.active_name()
         path.unlink()
-        if self.active_name() == name:
-            (self.root / "active.json").unlink(missing_ok=True)
+        if active is not None and _slug(active) == _slug(name):
+            (self.root / ACTIVE_FILE).unlink(missing_ok=True)
 
-    def set_active(self, name: str) -> None:
-        self.load(name)  # must exist and be readable
+    def set_active(self, name: str) -> str:
+        """Make `name` (or a name matching it up to case and punctuation) active; returns the stored name."""
+        stored = self.load(name).name  # must exist and be readable
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "active.json").write_text(json.dumps({"active": name}) + "\n", encoding="utf-8")
+        path = self.root / ACTIVE_FILE
+        tmp = path.with_suffix(".json.tmp")
+        # The profile's own spelling, so `profile list` marks the right line whatever was typed.
+        tmp.write_text(json.dumps({"active": stored}) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return stored
 
     def active_name(self) -> str | None:
-        path = self.root / "active.json"
+        path = self.root / ACTIVE_FILE
         try:
             name = json.loads(path.read_text(encoding="utf-8")).get("active")
         except (OSError, ValueError, AttributeError):
             return None
-        return name if isinstance(name, str) else None
+        if not isinstance(name, str):
+            return None
+        # Older versions stored the name as typed ("laptop" for "Laptop"): report the profile's own.
+        target = self._path(name)
+        if target.is_file():
+            try:
+                return self._read(target).name
+            except ConfigError:
+                return name
+        return name
 
     def active(self) -> Profile | None:
         name = self.active_name()
         return self.load(name) if name else None
 
 
-def parse_profile(doc: Any, where: str) -> Profile:
+def parse_profile(doc: object, where: str) -> Profile:
     try:
         if not isinstance(doc, dict):
             raise ValueError("expected a JSON object")
@@ -137,3 +176,17 @@ def parse_profile(doc: Any, where: str) -> Profile:
         detail = str(exc)[:80]
         raise ConfigError(f"profile file {where} is invalid ({detail}); recalibrate or delete that file") from exc
     return Profile(name, baseline, created, source)
+
+
+def calibration_target(source: str | None, profile: str | None, activate: bool) -> tuple[str, bool]:
+    """(profile name, make it active?) for `posture calibrate`.
+
+    From a camera: the named profile (or 'default'), made active. From a recording (a file or folder)
+    without --profile: a profile named after the recording, left inactive, so a sample clip never
+    replaces the person's own calibration.
+    """
+    recorded = source is not None and not re.fullmatch(r"\d{1,2}", source)
+    if profile is not None or not recorded:
+        return profile or "default", activate
+    stem = re.sub(r"[^A-Za-z0-9 _.-]+", "-", Path(str(source).rstrip("/\\")).stem).strip(" .-_") or "recording"
+    return f"clip {stem}"[:48].rstrip(" .-_"), False

@@ -18,6 +18,7 @@ from posture.coach.breaks import BreakScheduler, BreakSettings
 from posture.coach.routines import load_catalogue
 from posture.coach.safety import default_safety_path, load_safety_profile
 from posture.errors import ConfigError, SourceError
+from posture.inputs import special_file, special_file_message
 from posture.monitor import Monitor
 from posture.person import default_finder
 from posture.ports import HistorySink, PauseProbe
@@ -44,6 +45,8 @@ class SourceSpec:
             return cls(camera=int(text))
         if not Path(text).exists() and not any(ch in text for ch in "*?["):
             raise SourceError(f"source not found: {text}; give a video file, a folder of images, or a camera index")
+        if special_file(text):
+            raise SourceError(special_file_message(text, "video"))
         return cls(path=text, loop=loop, fps_in=fps_in)
 
     @property

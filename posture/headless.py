@@ -99,10 +99,16 @@ def run_headless(args: argparse.Namespace, settings: Settings, baseline: Baselin
     else:
         clock = SystemClock()
     writer = None
-    if not args.no_history:
+    from posture.store.replays import REPLAY_NOT_RECORDED, recording_for_run, run_history_path
+
+    history = None if args.no_history else run_history_path(args.db, replay=spec.camera is None)
+    if history is None and not args.no_history:
+        print(REPLAY_NOT_RECORDED)
+    if history is not None:
         from posture.store import open_writer
 
-        writer = open_writer(args.db, clock=clock, on_warning=lambda msg: print(f"warning: {msg}", file=sys.stderr))
+        writer = open_writer(history, clock=clock, on_warning=lambda msg: print(f"warning: {msg}", file=sys.stderr),
+                             recording=recording_for_run(spec.path, clock))
         if settings.retention_days:
             writer.prune(settings.retention_days)
     environment = None

@@ -1,8 +1,14 @@
-"""Checks shared by the loaders of user-edited JSON files (settings, labels)."""
+"""JSON as a type, and checks shared by the loaders of user-edited JSON files (settings, labels)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+# Read-only containers are covariant, so a list[str] or a dict[str, float] is a JsonValue as it is.
+JsonValue: TypeAlias = "bool | int | float | str | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
+JsonObject: TypeAlias = "dict[str, JsonValue]"
 
 
 def finite_number(value: object) -> bool:

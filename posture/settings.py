@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
 
 from platformdirs import user_config_dir
 
 from posture.coach.nudges import NudgeSettings
-from posture.jsonvalues import finite_number
+from posture.inputs import special_file
+from posture.jsonvalues import JsonObject, finite_number
 from posture.quiet import QuietHours
 
 APP = "posture-companion"
@@ -69,16 +69,20 @@ class Settings:
     def rates(self) -> tuple[float, float]:
         return SAMPLING_MODES[self.sampling_mode]
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+    def to_json(self) -> JsonObject:
+        data: JsonObject = asdict(self)
         data["pause_apps"] = list(self.pause_apps)
         return data
 
 
-def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]:
-    def check(v: Any) -> Any:
+Validator = Callable[[object], object]
+
+
+def _number(lo: float, hi: float, integer: bool = False) -> Validator:
+    def check(v: object) -> object:
         if not finite_number(v):
             raise ValueError(f"expected a number between {lo:g} and {hi:g}")
+        assert isinstance(v, int | float)
         if integer and int(v) != v:
             raise ValueError("expected a whole number")
         if not lo <= v <= hi:
@@ -88,8 +92,8 @@ def _number(lo: float, hi: float, integer: bool = False) -> Callable[[Any], Any]
     return check
 
 
-def _choice(*options: str) -> Callable[[Any], Any]:
-    def check(v: Any) -> Any:
+def _choice(*options: str) -> Validator:
+    def check(v: object) -> object:
         if v not in options:
             raise ValueError(f"must be one of {', '.join(options)}")
         return v
@@ -97,31 +101,32 @@ def _choice(*options: str) -> Callable[[Any], Any]:
     return check
 
 
-def _boolean(v: Any) -> Any:
+def _boolean(v: object) -> object:
     if not isinstance(v, bool):
         raise ValueError("expected true or false")
     return v
 
 
-def _text(v: Any) -> Any:
+def _text(v: object) -> object:
     if not isinstance(v, str):
         raise ValueError("expected a string")
     return v
 
 
-def _quiet(v: Any) -> Any:
-    _text(v)
+def _quiet(v: object) -> object:
+    if not isinstance(v, str):
+        raise ValueError("expected a string")
     QuietHours.parse(v)
     return v
 
 
-def _apps(v: Any) -> Any:
+def _apps(v: object) -> object:
     if not isinstance(v, list) or not all(isinstance(a, str) and a.strip() for a in v):
         raise ValueError("expected a list of program names")
     return tuple(a.strip() for a in v)
 
 
-VALIDATORS: dict[str, Callable[[Any], Any]] = {
+VALIDATORS: dict[str, Validator] = {
     "sensitivity": _choice("low", "medium", "high"),
     "onset_delay_s": _number(0, 600),
     "cooldown_s": _number(30, 7200),
@@ -149,25 +154,41 @@ class LoadResult:
     problems: list[str] = field(default_factory=list)
 
 
-def parse_settings(data: Any, source: str = "settings") -> LoadResult:
+# A settings file is a few hundred bytes; anything far larger is not one (and parsing or reporting it
+# key by key could take minutes).
+MAX_SETTINGS_BYTES = 256 * 1024
+# Unknown keys are listed up to this many; the rest are counted in one line.
+MAX_UNKNOWN_LISTED = 5
+
+
+def parse_settings(data: object, source: str = "settings") -> LoadResult:
     if not isinstance(data, dict):
         return LoadResult(Settings(), [f"{source}: expected a JSON object; using defaults"])
     problems: list[str] = []
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
+    unknown = [key for key in data if key not in VALIDATORS]
+    for key in unknown[:MAX_UNKNOWN_LISTED]:
+        problems.append(f"{source}: unknown key {_short(key)} ignored")
+    if len(unknown) > MAX_UNKNOWN_LISTED:
+        problems.append(f"{source}: {len(unknown) - MAX_UNKNOWN_LISTED} more unknown keys ignored")
     for key, raw in data.items():
         check = VALIDATORS.get(key)
         if check is None:
-            problems.append(f"{source}: unknown key {key!r} ignored")
             continue
         try:
             values[key] = check(raw)
         except ValueError as exc:
             default = getattr(Settings(), key)
             problems.append(f"{source}: '{key}' = {_short(raw)} {exc}; using the default {default!r}")
-    return LoadResult(replace(Settings(), **values), problems)
+    return LoadResult(settings_with(Settings(), values), problems)
 
 
-def _short(value: Any) -> str:
+def settings_with(base: Settings, values: Mapping[str, object]) -> Settings:
+    """`base` with validated values (each passed its key's VALIDATORS check, which fixes its type)."""
+    return replace(base, **values)  # type: ignore[arg-type]  # types are checked per key at run time
+
+
+def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -177,8 +198,23 @@ def load_settings(path: Path | None = None) -> LoadResult:
     path = path or settings_path()
     if not path.exists():
         return LoadResult(Settings())
+    if special_file(path):
+        # "unreadable" also keeps `posture settings set` from replacing it.
+        return LoadResult(Settings(), [
+            f"settings file {path} is unreadable (a pipe or device, not a file); using defaults until you replace it"
+        ])
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_SETTINGS_BYTES:
+        return LoadResult(Settings(), [
+            f"settings file {path} is unreadable ({size // 1024} KB, far larger than any settings file); "
+            "using defaults until you fix or delete it"
+        ])
+    try:
+        # utf-8-sig: editors such as Notepad put a byte-order mark at the start; it is not content.
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         msg = getattr(exc, "msg", None) or type(exc).__name__
         return LoadResult(

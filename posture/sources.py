@@ -21,6 +21,7 @@ import numpy as np
 
 from posture.clock import Clock, SystemClock
 from posture.errors import SourceError
+from posture.inputs import special_file, special_file_message
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -134,6 +135,8 @@ class VideoFileSource(RecordedSource):
 
         if not self.path.exists():
             raise SourceError(f"video not found: {self.path}; check the path")
+        if special_file(self.path):
+            raise SourceError(special_file_message(self.path, "video"))
         if self.path.is_dir():
             raise SourceError(f"{self.path} is a folder; pass it as an image sequence (a folder of images)")
         cap = None

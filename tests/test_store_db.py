@@ -45,20 +45,21 @@ def test_migrations_run_in_order_from_the_stored_version(tmp_path: Path) -> None
     open_db(path).close()
     applied: list[int] = []
 
-    def v2(conn: sqlite3.Connection) -> None:
-        applied.append(2)
+    def v_next(conn: sqlite3.Connection) -> None:
+        applied.append(SCHEMA_VERSION + 1)
         conn.execute("ALTER TABLE events ADD COLUMN source TEXT")
 
-    def v3(conn: sqlite3.Connection) -> None:
-        applied.append(3)
+    def v_after(conn: sqlite3.Connection) -> None:
+        applied.append(SCHEMA_VERSION + 2)
         conn.execute("UPDATE events SET source = 'v3'")
 
     conn = sqlite3.connect(path, isolation_level=None)
-    assert migrate(conn, path, (*MIGRATIONS, v2, v3)) == 3
-    assert applied == [2, 3]
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
-    assert migrate(conn, path, (*MIGRATIONS, v2, v3)) == 3  # nothing left to do
-    assert applied == [2, 3]
+    top = SCHEMA_VERSION + 2
+    assert migrate(conn, path, (*MIGRATIONS, v_next, v_after)) == top
+    assert applied == [top - 1, top]
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == top
+    assert migrate(conn, path, (*MIGRATIONS, v_next, v_after)) == top  # nothing left to do
+    assert applied == [top - 1, top]
     conn.close()
 
 

@@ -278,14 +278,25 @@ def test_commits_every_five_seconds_by_the_injected_clock(tmp_path: Path) -> Non
     reader.close()
 
 
-def test_out_of_order_samples_are_ignored_and_counted(tmp_path: Path) -> None:
+def test_a_backward_clock_jump_starts_a_new_span_and_is_logged(tmp_path: Path) -> None:
+    """The system clock set back 600 s: nothing after the jump is dropped (it used to be, silently)."""
     clock = FakeClock()
-    with HistoryWriter(tmp_path / "h.db", clock) as writer:
-        writer.add_sample(sample(T0 + 10, "good", 90.0))
-        writer.add_sample(sample(T0 + 5, "poor", 40.0))
-        writer.add_sample(sample(T0 + 11, "good", 90.0))
+    path = tmp_path / "h.db"
+    with HistoryWriter(path, clock) as writer:
+        for i in range(60):
+            writer.add_sample(sample(T0 + 600 + i, "good", 90.0))
+        for i in range(60):  # the clock now reads 600 s earlier: a minute of poor posture
+            writer.add_sample(sample(T0 + i, "poor", 30.0, ("head_forward",)))
         assert writer.stats().out_of_order == 1
-    assert [r[5] for r in read_spans(tmp_path / "h.db")] == [2]
+    spans = read_spans(path)
+    assert [(round(s[0] - T0), s[2], s[5]) for s in spans] == [(0, "poor", 60), (600, "good", 60)]
+    assert sum(s[1] for s in spans) == pytest.approx(120.0)
+    minutes = read_minutes(path)
+    assert sum(m["poor"] for m in minutes.values()) == pytest.approx(60.0)
+    assert sum(m["good"] for m in minutes.values()) == pytest.approx(60.0)
+    with sqlite3.connect(path) as conn:
+        kinds = conn.execute("SELECT kind, data FROM events").fetchall()
+    assert len(kinds) == 1 and kinds[0][0] == "clock_jump" and '"seconds":-659.0' in kinds[0][1]
 
 
 def test_a_second_writer_adds_to_a_shared_minute(tmp_path: Path) -> None:

@@ -560,6 +560,8 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
                     store: ProfileStore | None = None) -> CompanionApp:
     """From the `run` arguments to a ready (not yet started) companion."""
     from posture.environment import Environment
+    from posture.store import claim_for_writing
+    from posture.store.replays import run_history_path
 
     spec = SourceSpec.parse(args.source, settings, loop=getattr(args, "loop", False),
                             fps_in=getattr(args, "fps_in", 1.0))
@@ -577,8 +579,11 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
         raise UserError(str(exc)) from exc
     profile_name = getattr(args, "profile", None) or (store.active_name() if baseline is not None else None)
     span = getattr(args, "calibrate_from", None)
-    history = not getattr(args, "no_history", False)
     db = getattr(args, "db", None)
+    target = None if getattr(args, "no_history", False) else run_history_path(db, replay=spec.camera is None)
+    history = target is not None
+    if target is not None:
+        claim_for_writing(target)  # one companion per (readable) history: else stop here, before the camera
     # Screen-lock and running-app checks matter for a real camera; a replay is not paused by them.
     environment = Environment() if spec.camera is not None else None
 

@@ -29,7 +29,10 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from posture.store.repair import ensure_readable
+
     path = resolve_db_path(args.db)
+    ensure_readable(path)  # a damaged file: the one-line error and the way out, not a broken window
     if args.screenshot is not None:
         save_dashboard_screenshot(path, args.screenshot, day=args.date)
         print(f"dashboard saved to {args.screenshot}")

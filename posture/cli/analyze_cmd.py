@@ -30,6 +30,8 @@ def register(sub: Subparsers) -> None:
         help="wall-clock time of the clip's first frame, e.g. 2026-11-20T09:00 (default: now)",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --json/--csv files that are not earlier outputs (never the history or the input)")
     p.set_defaults(func=run)
 
 
@@ -83,8 +85,12 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
     try:
         if getattr(args, "record", False):
             from posture.store import open_writer
+            from posture.store.replays import plan_recording
 
-            writer = open_writer(getattr(args, "db", None))
+            plan = plan_recording(getattr(args, "db", None), args.source, getattr(args, "start_time", None),
+                                  source.duration, time.time())
+            wall_start = plan.start
+            writer = open_writer(plan.path, recording=plan.recording, horizon=plan.horizon)
         result = analyze_source(
             source, finder, rate_hz=args.rate, baseline=baseline, calibrate_span=args.calibrate_from,
             build_baseline=span_builder(args.calibrate_from) if args.calibrate_from else None,
@@ -108,6 +114,7 @@ def run_analysis(args: argparse.Namespace, progress_label: str | None = "analysi
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs(args)
     result = run_analysis(args)
     if args.json:
         write_json(args.json, result)
@@ -118,27 +125,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: --json/--csv never overwrite the history, the clip, or a file of another kind."""
+    from posture.outputs import ANALYZE_CSV, ANALYZE_JSON, check_output
+    from posture.store.paths import default_db_path, resolve_db_path
+
+    history = [default_db_path(), resolve_db_path(args.db)]
+    for target, kind in ((args.json, ANALYZE_JSON), (args.csv, ANALYZE_CSV)):
+        if target is not None:
+            check_output(target, kind, history=history, inputs=[Path(args.source)], force=args.force)
+
+
 def write_json(path: Path, result: AnalysisResult) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result.to_json(), indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}; choose a writable path") from exc
+    from posture.outputs import write_text
+
+    write_text(path, json.dumps(result.to_json(), indent=1) + "\n")
 
 
 def write_csv(path: Path, result: AnalysisResult) -> None:
+    from posture.outputs import atomic_output
+
     cols = ["t", "person", "view", *METRIC_NAMES, "score", "raw_score", "raw_state", "state", "reasons"]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(cols)
-            for s in result.samples:
-                w.writerow([round(s.t, 3), int(s.person), s.view or "", *[_fmt(_r(s.metrics.get(m), 4)) for m in METRIC_NAMES],
-                            _fmt(_r(s.score, 1)), _fmt(_r(s.raw_score, 1)), s.raw_state or "", s.state,
-                            ";".join(s.reasons)])
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}; choose a writable path") from exc
+    with atomic_output(path, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for s in result.samples:
+            w.writerow([round(s.t, 3), int(s.person), s.view or "", *[_fmt(_r(s.metrics.get(m), 4)) for m in METRIC_NAMES],
+                        _fmt(_r(s.score, 1)), _fmt(_r(s.raw_score, 1)), s.raw_state or "", s.state,
+                        ";".join(s.reasons)])
 
 
 def _r(v: float | None, digits: int) -> float | None:

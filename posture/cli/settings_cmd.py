@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 
 from posture.args import Subparsers
 from posture.errors import ConfigError
-from posture.settings import VALIDATORS, load_settings, save_settings, settings_path
+from posture.settings import VALIDATORS, load_settings, save_settings, settings_path, settings_with
 
 
 def register(sub: Subparsers) -> None:
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             value = VALIDATORS[args.key](raw)
         except ValueError as exc:
             raise ConfigError(f"'{args.key}' = {raw!r} {exc}") from None
-        save_settings(replace(loaded.settings, **{args.key: value}), path)
+        save_settings(settings_with(loaded.settings, {args.key: value}), path)
         print(f"{args.key} = {value!r} (saved to {path})")
         return 0
     for problem in loaded.problems:

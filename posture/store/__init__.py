@@ -5,21 +5,40 @@ and events. `HistoryWriter` appends; `posture.store.queries` reads; `open_db` ch
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from posture.clock import Clock, SystemClock
 from posture.store.db import SCHEMA_VERSION, HistoryUnavailable, PruneResult, open_db, prune
 from posture.store.paths import default_db_path, resolve_db_path
 from posture.store.queries import open_reader
-from posture.store.writer import HistoryWriter, WriterStats
+from posture.store.writer import HistoryWriter, Recording, WarnCallback, WriterStats
 
 
-def open_writer(db: str | Path | None = None, clock: Clock | None = None, **options: Any) -> HistoryWriter:
+def claim_for_writing(path: Path) -> None:
+    """What a command does before it starts writing `path`: become its one writer (or stop with the
+    pid of the one that is), and stop with the one-line "damaged" error if SQLite cannot read it."""
+    from posture.store.lock import claim_history
+    from posture.store.repair import ensure_readable
+
+    claim_history(path)
+    ensure_readable(path)
+
+
+def open_writer(
+    db: str | Path | None = None,
+    clock: Clock | None = None,
+    *,
+    on_warning: WarnCallback | None = None,
+    recording: Recording | None = None,
+    horizon: bool = False,
+) -> HistoryWriter:
     """A `HistoryWriter` on `--db` (or the default file), committing by `clock` (the system clock).
 
-    `options` go to `HistoryWriter` (pulse, commit_interval, on_warning, ...).
+    For the commands: the file is claimed and checked first (`claim_for_writing`). See `HistoryWriter`
+    for `recording` (replace an earlier copy of the same clip at the same start) and `horizon`.
     """
-    return HistoryWriter(resolve_db_path(db), clock or SystemClock(), **options)
+    path = resolve_db_path(db)
+    claim_for_writing(path)
+    return HistoryWriter(path, clock or SystemClock(), on_warning=on_warning, recording=recording, horizon=horizon)
 
 
 __all__ = [
@@ -27,7 +46,9 @@ __all__ = [
     "HistoryUnavailable",
     "HistoryWriter",
     "PruneResult",
+    "Recording",
     "WriterStats",
+    "claim_for_writing",
     "default_db_path",
     "open_db",
     "open_reader",

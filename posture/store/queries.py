@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from posture.jsonvalues import JsonObject
 from posture.store.db import METRIC_KEYS, STATE_COLUMNS, open_db
 
 ASSESSED = ("good", "drifting", "poor")  # states with a posture judgement; away/unknown are not
@@ -236,14 +236,14 @@ class StoredEvent:
     id: int
     wall: float
     kind: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: JsonObject = field(default_factory=dict)
 
 
 def events_between(
     conn: sqlite3.Connection, start: float, end: float, kinds: Iterable[str] | None = None, after_id: int = 0
 ) -> list[StoredEvent]:
     sql = "SELECT id, wall, kind, data FROM events WHERE wall >= ? AND wall < ? AND id > ?"
-    params: list[Any] = [start, end, after_id]
+    params: list[float | str] = [start, end, after_id]
     if kinds is not None:
         wanted = list(kinds)
         sql += f" AND kind IN ({', '.join('?' * len(wanted))})"
@@ -252,7 +252,7 @@ def events_between(
     return [StoredEvent(r[0], r[1], r[2], _load_json(r[3])) for r in rows]
 
 
-def _load_json(text: str) -> dict[str, Any]:
+def _load_json(text: str) -> JsonObject:
     try:
         value = json.loads(text)
     except (TypeError, ValueError):
@@ -279,7 +279,7 @@ def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
-def iter_spans(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+def iter_spans(conn: sqlite3.Connection) -> Iterator[JsonObject]:
     for s in spans_between(conn, float("-inf"), float("inf")):
         yield {
             "start": s.start,
@@ -293,7 +293,7 @@ def iter_spans(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         }
 
 
-def iter_minutes(conn: sqlite3.Connection, reason_keys: Sequence[str]) -> Iterator[dict[str, Any]]:
+def iter_minutes(conn: sqlite3.Connection, reason_keys: Sequence[str]) -> Iterator[JsonObject]:
     reasons: dict[int, dict[str, float]] = {}
     for minute, reason, seconds in conn.execute("SELECT minute, reason, seconds FROM minute_reasons"):
         reasons.setdefault(minute, {})[reason] = seconds
@@ -302,7 +302,7 @@ def iter_minutes(conn: sqlite3.Connection, reason_keys: Sequence[str]) -> Iterat
         rec = dict(zip(cols, row, strict=True))
         minute = rec.pop("minute")
         wsum, secs = rec.pop("score_wsum"), rec.pop("score_secs")
-        out: dict[str, Any] = {"minute": minute, "minute_local": _local_iso(minute)}
+        out: JsonObject = {"minute": minute, "minute_local": _local_iso(minute)}
         out["samples"] = rec["samples"]
         out["mean_score"] = round(wsum / secs, 2) if secs else None
         for s in STATE_COLUMNS:
@@ -321,10 +321,13 @@ def reason_keys_in(conn: sqlite3.Connection, known: Iterable[str]) -> list[str]:
     return ordered + sorted(found - set(ordered))
 
 
-def iter_events(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+def iter_events(conn: sqlite3.Connection) -> Iterator[JsonObject]:
     for e in events_between(conn, float("-inf"), float("inf")):
         yield {"wall": e.wall, "wall_local": _local_iso(e.wall), "kind": e.kind, "data": e.data}
 
 
 def _local_iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(epoch).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):  # a time no calendar function can show (a corrupt row)
+        return ""
