@@ -1,19 +1,58 @@
 # `make demo` and `make test` do all the set-up on a fresh machine: they create .venv and install the
 # project with its test extras the first time (and again whenever pyproject.toml changes).
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+# The first interpreter that runs, is 3.11-3.13 and can make a venv (Debian splits `venv` off into
+# python3.X-venv). 3.11 first: the default CI Python. `command -v` alone is not enough: a pyenv shim
+# exists for every installed version but fails for the ones not activated.
+SUPPORTED_PYTHONS := python3.11 python3.12 python3 python3.13
+PROBE := 'import sys, ensurepip; print(sys.executable if (3, 11) <= sys.version_info[:2] <= (3, 13) else "")'
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach c,$(SUPPORTED_PYTHONS),$(shell $(c) -c $(PROBE) 2>/dev/null)))
+PYTHON_CHOSEN := auto
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT := out
+NO_PYTHON := no usable Python 3.11, 3.12 or 3.13 found (tried $(SUPPORTED_PYTHONS)); install python3.12 with its venv module (Debian/Ubuntu: apt install python3.12-venv) or run make PYTHON=/path/to/python3.12
+# setuptools' editable builds print an "Editable installation" note (not a warning about our
+# configuration) as a warning; everything else the build says stays visible.
+PIP_ENV := PYTHONWARNINGS=ignore:Editable\ installation PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: all demo test lint check-cv2 bench clean samples
+.PHONY: all demo test lint check-cv2 check-python bench clean samples venv-reset test-matrix
 
 all: test
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# A .venv that cannot be trusted is rebuilt from scratch rather than patched: no stamp (an install that
+# failed or was interrupted), an interpreter that no longer runs or is unsupported (say a venv made by
+# the wrong `python3` before), or one other than an explicitly given PYTHON.
+VENV_STATE := $(shell $(PY) -c 'import os, sys; print("ok" if (3, 11) <= sys.version_info[:2] <= (3, 13) else "old", os.path.realpath(sys._base_executable))' 2>/dev/null || echo missing)
+ifneq ($(firstword $(VENV_STATE)),ok)
+$(STAMP): venv-reset
+else ifeq ($(wildcard $(STAMP)),)
+$(STAMP): venv-reset
+else ifneq ($(PYTHON_CHOSEN),auto)
+ifneq ($(lastword $(VENV_STATE)),$(shell $(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null))
+$(STAMP): venv-reset
+endif
+endif
+
+venv-reset: check-python
+	@if [ -d $(VENV) ]; then echo "$(VENV) is incomplete or was made by another Python: rebuilding it with $(PYTHON)"; fi
+	rm -rf $(VENV)
+
+# $(error) inside a recipe: the one-line message appears only when a venv is actually needed.
+check-python:
+	$(if $(PYTHON),,$(error $(NO_PYTHON)))
+	$(if $(shell $(PYTHON) -c $(PROBE) 2>/dev/null),,$(error PYTHON=$(PYTHON) is not a working Python 3.11, 3.12 or 3.13 with its venv module; install one (Debian/Ubuntu: apt install python3.12-venv) or point PYTHON at it))
+	@:
+
+$(STAMP): pyproject.toml | check-python
+	@[ -x $(PY) ] || { echo "Creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"; $(PYTHON) -m venv $(VENV); }
+	@rm -f $(STAMP)
+	@echo "Installing Posture Companion and its test tools into $(VENV): the first time downloads about 400 MB and takes a few minutes"
+	$(PIP_ENV) $(PY) -m pip install --upgrade --progress-bar on pip
+	$(PIP_ENV) $(PY) -m pip install --progress-bar on -e '.[test]'
 	$(MAKE) --no-print-directory check-cv2
 	touch $(STAMP)
 
@@ -23,7 +62,7 @@ check-cv2:
 	@n=$$($(PY) -m pip list --format=freeze 2>/dev/null | grep -ci '^opencv'); \
 	if [ "$$n" != "1" ]; then echo "error: expected exactly one OpenCV wheel in $(VENV), found $$n:"; \
 	  $(PY) -m pip list 2>/dev/null | grep -i opencv; exit 1; fi
-	@$(PY) -c "import cv2, mediapipe; print(mediapipe.solutions.pose.Pose.__name__); print('cv2', cv2.__version__, '| mediapipe', mediapipe.__version__)"
+	@$(PY) -c "import cv2, numpy, mediapipe; from posture.pose import describe_backend; print('cv2', cv2.__version__, '| numpy', numpy.__version__, '| mediapipe', mediapipe.__version__); print(describe_backend())"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check posture calibration ui tests benchmarks sample_videos
@@ -47,6 +86,11 @@ bench: $(STAMP)
 
 samples: $(STAMP)
 	$(PY) sample_videos/make_samples.py
+
+# One fresh venv per available supported Python (out/matrix/venv-3.X), each running the whole suite, one
+# after the other; the table lands in out/matrix/test-matrix.md. Slow: about 10-20 minutes per Python.
+test-matrix:
+	$(or $(PYTHON),python3) benchmarks/test_matrix.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

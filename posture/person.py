@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.landmarks import Landmark, P, Pose
-from posture.pose import FaceBox, FaceDetector, PoseBackend, check_frame
+from posture.pose import FaceBox, FaceSource, PoseBackend, check_frame
 
 # A real seated user's shoulders span roughly a tenth of the frame width or more; false hits on
 # cartoons and empty rooms were as small as 0.02.
@@ -107,7 +107,7 @@ def _uncrop(pose: Pose, box: tuple[float, float, float, float], full_aspect: flo
 class PersonFinder:
     """Presence check + user selection + pose, one call per analysed frame."""
 
-    def __init__(self, pose: PoseBackend, crop_pose: PoseBackend | None = None, faces: FaceDetector | None = None):
+    def __init__(self, pose: PoseBackend, crop_pose: PoseBackend | None = None, faces: FaceSource | None = None):
         self._pose = pose
         self._crop_pose = crop_pose
         self._faces = faces
@@ -151,13 +151,12 @@ class PersonFinder:
 
 
 def default_finder(model_path: str | None = None, follow_user: bool = True) -> PersonFinder:
-    """The production finder: bundled MediaPipe models, or a user-supplied `.task` pose model."""
-    from posture.pose import MediaPipePose, TasksPose
+    """The production finder: this install's pose backend with its bundled models (posture/pose.py), or
+    a user-supplied `.task` pose model.
 
-    # No tracking: our samples are seconds apart, and a region of interest carried over from the last
-    # sample gave worse landmarks on real footage than a fresh detection (balanced accuracy 0.77 vs 0.86).
-    main: PoseBackend = TasksPose(model_path) if model_path else MediaPipePose(tracking=False)
-    crop: PoseBackend | None = main if follow_user and not model_path else (
-        MediaPipePose(tracking=False) if follow_user else None)
-    faces = FaceDetector() if follow_user else None
-    return PersonFinder(main, crop, faces)
+    No tracking: our samples are seconds apart, and a region of interest carried over from the last
+    sample gave worse landmarks on real footage than a fresh detection (balanced accuracy 0.77 vs 0.86).
+    """
+    from posture.pose import make_backends
+
+    return PersonFinder(*make_backends(model_path, follow_user))

@@ -1,20 +1,31 @@
 """Pose backends: frame in, frozen `Pose` out.
 
-The default is MediaPipe's legacy Pose solution with model_complexity=1, whose model ships inside the
-mediapipe wheel, so the app never downloads anything. A Tasks-API `.task` model may be configured; a
-missing file is a clear, one-line error rather than a download attempt.
+Two backends sit behind `PoseBackend`, chosen by what the installed mediapipe offers:
+- "legacy": MediaPipe's `solutions.pose` with model_complexity=1 and its face detector, whose models
+  ship inside the mediapipe < 0.10.30 wheel (Python 3.11 and 3.12);
+- "tasks": the Tasks `PoseLandmarker` with the lite model vendored in posture/data/models/
+  (posture/pose_tasks.py), for mediapipe >= 0.10.30, which has no legacy API and ships no model
+  (Python 3.13 and later).
+Neither downloads anything. POSTURE_POSE_BACKEND=legacy|tasks forces one (to compare them on one
+machine); a user-supplied `.task` file (the `pose_model` setting) always runs on the Tasks API.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from posture.errors import ConfigError
 from posture.landmarks import NUM_LANDMARKS, Landmark, Pose, WorldLandmark
+
+BackendName = Literal["legacy", "tasks"]
+BACKEND_ENV = "POSTURE_POSE_BACKEND"
+# The first mediapipe without `solutions.pose` and its bundled models.
+TASKS_ONLY_FROM = (0, 10, 30)
 
 
 class PoseBackend(Protocol):
@@ -24,13 +35,13 @@ class PoseBackend(Protocol):
     def close(self) -> None: ...
 
 
-def _quiet_native_logs() -> None:
+def quiet_native_logs() -> None:
     # MediaPipe's C++ side logs to stderr on every graph start; a tray app and a CLI should not.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
+def to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
     import cv2
 
     if frame_bgr.ndim == 2:
@@ -80,7 +91,7 @@ class MediaPipePose:
     """
 
     def __init__(self, model_complexity: int = 1, tracking: bool = True, min_confidence: float = 0.5) -> None:
-        _quiet_native_logs()
+        quiet_native_logs()
         import mediapipe as mp
 
         check_bundled_model(model_complexity)
@@ -99,7 +110,7 @@ class MediaPipePose:
     def detect(self, frame_bgr: np.ndarray) -> Pose | None:
         frame = check_frame(frame_bgr)
         h, w = frame.shape[:2]
-        result = self._pose.process(_to_rgb(frame))
+        result = self._pose.process(to_rgb(frame))
         if result.pose_landmarks is None:
             return None
         lms = tuple(
@@ -124,61 +135,6 @@ class MediaPipePose:
         self._pose.close()
 
 
-class TasksPose:
-    """MediaPipe Tasks PoseLandmarker from a `.task` model file the user supplies (lite, full or heavy)."""
-
-    def __init__(self, model_path: str | Path, num_poses: int = 1) -> None:
-        path = Path(model_path).expanduser()
-        if not path.is_file():
-            raise ConfigError(
-                f"pose model file not found: {path}; download a pose_landmarker .task file yourself "
-                "or remove 'pose_model' from the settings to use the built-in model"
-            )
-        _quiet_native_logs()
-        try:
-            from mediapipe.tasks.python import BaseOptions
-            from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-        except ImportError as exc:  # pragma: no cover - depends on the wheel
-            raise ConfigError(f"this mediapipe build has no Tasks API ({exc}); use the built-in model") from exc
-        try:
-            options = PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(path)),
-                running_mode=RunningMode.IMAGE,
-                num_poses=num_poses,
-            )
-            self._landmarker = PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"pose model file {path} could not be loaded ({exc}); is it a pose .task file?") from exc
-
-    def detect_all(self, frame_bgr: np.ndarray) -> list[Pose]:
-        import mediapipe as mp
-
-        frame = check_frame(frame_bgr)
-        h, w = frame.shape[:2]
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=_to_rgb(frame))
-        result = self._landmarker.detect(image)
-        poses = []
-        for i, person in enumerate(result.pose_landmarks):
-            lms = tuple(
-                Landmark(float(p.x), float(p.y), float(p.z), float(p.visibility or 0.0)) for p in person
-            )
-            world = None
-            if i < len(result.pose_world_landmarks):
-                world = tuple(
-                    WorldLandmark(float(p.x), float(p.y), float(p.z), float(p.visibility or 0.0))
-                    for p in result.pose_world_landmarks[i]
-                )
-            poses.append(Pose(lms, world, w / h))
-        return poses
-
-    def detect(self, frame_bgr: np.ndarray) -> Pose | None:
-        poses = self.detect_all(frame_bgr)
-        return poses[0] if poses else None
-
-    def close(self) -> None:
-        self._landmarker.close()
-
-
 class FaceBox(tuple[float, float, float, float, float]):
     """(x, y, w, h, score) in normalised image coordinates."""
 
@@ -199,7 +155,7 @@ class FaceDetector:
     """MediaPipe short-range face detection (in the wheel): a ~3 ms presence and people-count check."""
 
     def __init__(self, min_confidence: float = 0.5, full_range: bool = False) -> None:
-        _quiet_native_logs()
+        quiet_native_logs()
         import mediapipe as mp
 
         self._det = mp.solutions.face_detection.FaceDetection(
@@ -208,7 +164,7 @@ class FaceDetector:
 
     def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]:
         frame = check_frame(frame_bgr)
-        result = self._det.process(_to_rgb(frame))
+        result = self._det.process(to_rgb(frame))
         out: list[FaceBox] = []
         for d in result.detections or []:
             bb = d.location_data.relative_bounding_box
@@ -217,3 +173,99 @@ class FaceDetector:
 
     def close(self) -> None:
         self._det.close()
+
+
+class FaceSource(Protocol):
+    """Face boxes for the presence check and for picking the user among several people."""
+
+    def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]: ...
+
+    def close(self) -> None: ...
+
+
+def mediapipe_version() -> str | None:
+    try:
+        return metadata.version("mediapipe")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _release(version: str) -> tuple[int, ...]:
+    parts: list[int] = []
+    for piece in version.split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def legacy_available() -> bool:
+    """True when the installed mediapipe still has `solutions.pose` and its bundled models."""
+    version = mediapipe_version()
+    return version is not None and _release(version) < TASKS_ONLY_FROM
+
+
+def backend_name() -> BackendName:
+    """The backend this install uses: the legacy one where it exists, else Tasks (or the one forced
+    by POSTURE_POSE_BACKEND). Reads package metadata only, so `posture --version` stays instant."""
+    forced = os.environ.get(BACKEND_ENV, "").strip().lower()
+    if forced == "tasks":
+        return "tasks"
+    if forced == "legacy":
+        if not legacy_available():
+            raise ConfigError(
+                f"{BACKEND_ENV}=legacy needs mediapipe < 0.10.30 (Python 3.11 or 3.12), but this install has "
+                f"mediapipe {mediapipe_version() or 'missing'}; unset {BACKEND_ENV}"
+            )
+        return "legacy"
+    if forced:
+        raise ConfigError(f"{BACKEND_ENV} must be 'legacy' or 'tasks', got {forced!r}; unset it to choose automatically")
+    return "legacy" if legacy_available() else "tasks"
+
+
+def describe_backend() -> str:
+    """One line naming the pose backend and its model, for `posture --version` and the setup wizard."""
+    version = mediapipe_version()
+    if version is None:
+        return "pose backend: none (mediapipe is not installed)"
+    try:
+        name = backend_name()
+    except ConfigError as exc:
+        return f"pose backend: misconfigured ({exc})"
+    if name == "legacy":
+        return f"pose backend: legacy (MediaPipe Pose, full model from the mediapipe {version} wheel)"
+    return f"pose backend: tasks (MediaPipe PoseLandmarker, bundled lite model, mediapipe {version})"
+
+
+def make_pose(tracking: bool = False) -> PoseBackend:
+    """The pose backend this install uses, with its bundled model."""
+    if backend_name() == "legacy":
+        return MediaPipePose(tracking=tracking)
+    from posture.pose_tasks import TasksPose
+
+    return TasksPose()
+
+
+def make_backends(model_path: str | None, follow_user: bool) -> tuple[PoseBackend, PoseBackend | None, FaceSource | None]:
+    """(full-frame pose, pose for the crop around the user's face, face source) for `PersonFinder`."""
+    from posture.pose_tasks import TasksPose
+
+    if backend_name() == "tasks":
+        # One multi-person landmarker does all three jobs (it caches the frame's answer, so a sample
+        # still costs one run unless several faces call for the crop).
+        tasks = TasksPose(model_path or None)
+        return tasks, (tasks if follow_user else None), (tasks if follow_user else None)
+    if model_path:
+        main: PoseBackend = TasksPose(model_path, num_poses=1)
+        return main, (MediaPipePose(tracking=False) if follow_user else None), (FaceDetector() if follow_user else None)
+    legacy = MediaPipePose(tracking=False)
+    return legacy, (legacy if follow_user else None), (FaceDetector() if follow_user else None)
+
+
+def __getattr__(name: str) -> object:
+    # `from posture.pose import TasksPose` keeps working; the class lives in posture/pose_tasks.py, which
+    # imports this module's helpers.
+    if name == "TasksPose":
+        from posture.pose_tasks import TasksPose
+
+        return TasksPose
+    raise AttributeError(name)

@@ -25,10 +25,10 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
 
 @pytest.fixture(scope="session")
 def still_pose():  # type: ignore[no-untyped-def]
-    """A MediaPipe pose backend for unrelated still images (no tracking between calls)."""
-    from posture.pose import MediaPipePose
+    """This install's pose backend (legacy or Tasks, see posture/pose.py) for unrelated still images."""
+    from posture.pose import make_pose
 
-    backend = MediaPipePose(tracking=False)
+    backend = make_pose(tracking=False)
     yield backend
     backend.close()
 

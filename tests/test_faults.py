@@ -272,9 +272,10 @@ def test_frame_size_changing_mid_stream_is_fine() -> None:
 @pytest.mark.slow
 def test_real_backends_reject_bad_frames(still_pose: Any) -> None:
     """MediaPipe itself must never see a frame it could crash on."""
-    from posture.pose import FaceDetector
+    from posture.pose import make_backends
 
-    faces = FaceDetector()
+    main, _, faces = make_backends(None, follow_user=True)  # this install's face source
+    assert faces is not None
     try:
         for name, image in BAD_FRAMES.items():
             with pytest.raises(ValueError):
@@ -284,6 +285,8 @@ def test_real_backends_reject_bad_frames(still_pose: Any) -> None:
             assert name
     finally:
         faces.close()
+        if main is not faces:
+            main.close()
 
 
 # --- calibrating from a span of a live run -------------------------------------------------------------

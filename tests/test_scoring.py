@@ -125,11 +125,12 @@ def test_break_effect_measured_after_ten_minutes() -> None:
 
 
 def test_models_not_in_the_wheel_are_clear_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from posture.pose import MediaPipePose, TasksPose, check_bundled_model
+    from posture.pose import MediaPipePose, TasksPose, check_bundled_model, legacy_available
 
-    check_bundled_model(1)  # the full model ships inside the wheel
-    with pytest.raises(ConfigError, match="lite pose model is not installed"):
-        MediaPipePose(model_complexity=0)
+    if legacy_available():  # the legacy API only exists in mediapipe < 0.10.30
+        check_bundled_model(1)  # the full model ships inside the wheel
+        with pytest.raises(ConfigError, match="lite pose model is not installed"):
+            MediaPipePose(model_complexity=0)
     with pytest.raises(ConfigError, match="pose model file not found"):
         TasksPose(tmp_path / "pose_landmarker_heavy.task")
     junk = tmp_path / "junk.task"

@@ -8,6 +8,7 @@ analysis, kept free of Qt so they can be tested on their own.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ from posture.clock import Clock, SystemClock
 from posture.errors import ConfigError
 from posture.landmarks import P
 from posture.metrics import MetricSet
+from posture.pose import describe_backend
 from ui.fonts import bigger
 from ui.live_view import PreviewWidget, frame_to_qimage
 
@@ -295,8 +297,10 @@ class CalibrationWizard(QWidget):
             for check in upright_checks(image, analysis):
                 _set_check(self.check_labels[check.key], check)
             problems = diagnostics(image, analysis)
-            self.diag_label.setText("".join(f"<p><b>{d.problem}</b> {d.fix}</p>" for d in problems)
-                                    or "<p>Everything looks ready.</p>")
+            # The pose backend (it differs per Python) closes the list, for anyone reporting a problem.
+            self.diag_label.setText(("".join(f"<p><b>{d.problem}</b> {d.fix}</p>" for d in problems)
+                                     or "<p>Everything looks ready.</p>")
+                                    + f"<p><small>{html.escape(describe_backend())}</small></p>")
             self._name_changed(self.name_edit.text())
         elif self.phase == "capturing":
             self.observations.append(analysis.metrics if ok else None)

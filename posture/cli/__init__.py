@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 import calibration.cli
 import ui.dashboard_cmd
 import ui.run_cmd
-from posture import __version__
 from posture.args import Subparsers
 from posture.cli import analyze_cmd, break_cmd, evaluate_cmd, history_cmd, settings_cmd
+from posture.cli.version import VersionAction
 from posture.errors import UserError
 from posture.native_logs import silence_native_stderr
 
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="posture",
         description="Posture Companion: gentle posture nudges and neck-care breaks, all on your machine.",
     )
-    parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    parser.add_argument("--version", action=VersionAction)  # with the pose backend, which differs per Python
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in COMMANDS:
         register(sub)

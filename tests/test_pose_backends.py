@@ -1,0 +1,224 @@
+"""Both pose backends behind one interface: chosen automatically, named, and giving the same answers.
+
+The Tasks backend (posture/pose_tasks.py, with the vendored model) is what Python 3.13 installs get; on a
+3.11/3.12 install both backends exist, so they are compared here frame by frame on the committed clips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from posture.errors import ConfigError
+from posture.landmarks import NUM_LANDMARKS, P, Pose
+from posture.metrics import compute_metrics
+from posture.person import default_finder, validate_pose
+from posture.pose import BACKEND_ENV, backend_name, describe_backend, legacy_available, make_backends, make_pose
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIPS = ROOT / "sample_videos"
+MODEL_SHA256 = "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a"
+
+
+def _frame(clip: str, seconds: float) -> np.ndarray:
+    cap = cv2.VideoCapture(str(CLIPS / clip))
+    cap.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000)
+    ok, frame = cap.read()
+    cap.release()
+    assert ok, f"{clip} @ {seconds}s"
+    return np.asarray(frame)
+
+
+@pytest.fixture(scope="module")
+def tasks() -> Iterator[object]:
+    from posture.pose_tasks import TasksPose
+
+    backend = TasksPose()
+    yield backend
+    backend.close()
+
+
+def test_vendored_model_is_the_documented_file() -> None:
+    from posture.pose_tasks import VENDORED_MODEL
+
+    assert hashlib.sha256(VENDORED_MODEL.read_bytes()).hexdigest() == MODEL_SHA256
+    provenance = (VENDORED_MODEL.parent / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert MODEL_SHA256 in provenance
+    assert (VENDORED_MODEL.parent / "LICENSE-Apache-2.0.txt").read_text(encoding="utf-8").lstrip().startswith(
+        "Apache License")
+
+
+def test_backend_is_chosen_by_what_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    assert backend_name() == ("legacy" if legacy_available() else "tasks")
+    line = describe_backend()
+    assert line.startswith(f"pose backend: {backend_name()} (")
+    monkeypatch.setenv(BACKEND_ENV, "tasks")
+    assert backend_name() == "tasks" and "bundled lite model" in describe_backend()
+    monkeypatch.setenv(BACKEND_ENV, "fast")
+    with pytest.raises(ConfigError, match="must be 'legacy' or 'tasks'"):
+        backend_name()
+    assert "misconfigured" in describe_backend()
+
+
+def test_legacy_cannot_be_forced_where_it_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import posture.pose as pose
+
+    monkeypatch.setattr(pose, "mediapipe_version", lambda: "1.2.3")
+    monkeypatch.setenv(BACKEND_ENV, "legacy")
+    with pytest.raises(ConfigError, match=r"needs mediapipe < 0\.10\.30"):
+        backend_name()
+    monkeypatch.delenv(BACKEND_ENV)
+    assert backend_name() == "tasks"
+    monkeypatch.setattr(pose, "mediapipe_version", lambda: "0.10.21")
+    assert backend_name() == "legacy"
+
+
+def test_version_names_the_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    from posture.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("posture ") and describe_backend() in out
+
+
+@pytest.mark.slow
+def test_tasks_backend_finds_the_user_like_the_legacy_one(tasks: object) -> None:
+    from posture.pose_tasks import TasksPose
+
+    assert isinstance(tasks, TasksPose)
+    frame = _frame("demo_session.mp4", 4.0)
+    pose = tasks.detect(frame)
+    assert pose is not None and len(pose.landmarks) == NUM_LANDMARKS
+    assert validate_pose(pose).ok
+    faces = tasks.faces(frame)
+    assert len(faces) == 1
+    # The face box sits on the face: the nose inside it, about a face wide.
+    f = faces[0]
+    assert f[0] < pose[P.NOSE].x < f[0] + f[2] and f[1] < pose[P.NOSE].y < f[1] + f[3]
+    ear_span = abs(pose[P.LEFT_EAR].x - pose[P.RIGHT_EAR].x)
+    assert 0.7 * ear_span < f[2] < 2.0 * ear_span
+    if legacy_available():
+        legacy = make_pose() if backend_name() == "legacy" else None
+        if legacy is not None:
+            other = legacy.detect(frame)
+            legacy.close()
+            assert other is not None
+            # Two different networks (lite vs full): the points agree within a sixth of the shoulder span
+            # (the right shoulder differs by 3.1 % of the frame width here, with a 40 % shoulder span).
+            span = abs(other[P.LEFT_SHOULDER].x - other[P.RIGHT_SHOULDER].x)
+            for i in (P.NOSE, P.LEFT_EAR, P.RIGHT_EAR, P.LEFT_SHOULDER, P.RIGHT_SHOULDER):
+                assert abs(pose[i].x - other[i].x) < span / 6 and abs(pose[i].y - other[i].y) < span / 6, P(i).name
+
+
+@pytest.mark.slow
+def test_tasks_backend_runs_the_model_once_per_frame(tasks: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The presence check and the pose step share one inference; a refilled buffer is a new frame."""
+    from posture.pose_tasks import TasksPose
+
+    assert isinstance(tasks, TasksPose)
+    calls = 0
+    real = tasks._landmarker.detect
+
+    def counting(image: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(image)
+
+    monkeypatch.setattr(tasks._landmarker, "detect", counting)
+    frame = _frame("demo_session.mp4", 4.0).copy()
+    tasks.faces(frame)
+    tasks.detect(frame)
+    assert calls == 1
+    frame[:] = _frame("leave_return.mp4", 1.0)  # a camera refilling the same buffer with a new picture
+    tasks.detect(frame)
+    assert calls == 2
+
+
+@pytest.mark.slow
+def test_tasks_backend_sees_an_empty_room_as_empty(tasks: object) -> None:
+    from posture.pose_tasks import TasksPose
+
+    assert isinstance(tasks, TasksPose)
+    frame = np.full((360, 640, 3), 120, np.uint8)
+    cv2.rectangle(frame, (50, 200), (600, 340), (80, 60, 40), -1)  # a desk, nobody at it
+    assert tasks.faces(frame) == []
+    assert not validate_pose(tasks.detect(frame)).ok
+
+
+def _head_drop(backend: str, monkeypatch: pytest.MonkeyPatch) -> float:
+    """Relative drop of head height from an upright to a slouched frame of the demo clip."""
+    monkeypatch.setenv(BACKEND_ENV, backend)
+    finder = default_finder()
+    try:
+        heights = {}
+        for name, t in (("upright", 4.0), ("slouched", 70.0)):
+            det = finder.find(_frame("demo_session.mp4", t))
+            assert det.validity.ok, (backend, name, det.validity.reason)
+            assert det.faces == 1, (backend, name)
+            pose: Pose | None = det.pose
+            assert pose is not None
+            value = compute_metrics(pose).value("head_height")
+            assert value is not None, (backend, name)
+            heights[name] = value
+    finally:
+        finder.close()
+    return 1.0 - heights["slouched"] / heights["upright"]
+
+
+@pytest.mark.slow
+def test_both_backends_measure_a_slouch_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each backend sees the head drop when the user slouches; where both exist, by a similar amount
+    (within a third of each other: the lite model is a little coarser than the full one)."""
+    tasks_drop = _head_drop("tasks", monkeypatch)
+    assert tasks_drop > 0.05
+    if not legacy_available():
+        return
+    legacy_drop = _head_drop("legacy", monkeypatch)
+    assert legacy_drop > 0.05
+    assert abs(tasks_drop - legacy_drop) < legacy_drop / 3, (tasks_drop, legacy_drop)
+
+
+def test_make_backends_share_one_landmarker_on_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(BACKEND_ENV, "tasks")
+    main, crop, faces = make_backends(None, follow_user=True)
+    try:
+        assert main is crop is faces
+    finally:
+        main.close()
+    main, crop, faces = make_backends(None, follow_user=False)
+    try:
+        assert crop is None and faces is None
+    finally:
+        main.close()
+    monkeypatch.setenv(BACKEND_ENV, "tasks")
+    assert type(make_pose()).__name__ == "TasksPose"
+
+
+def test_wizard_diagnostics_name_the_backend(qtbot: Any) -> None:
+    from calibration.profiles import ProfileStore
+    from posture.analyzer import Analyzer
+    from posture.clock import FakeClock
+    from ui.wizard import CalibrationWizard
+
+    finder = default_finder()
+    try:
+        blank = np.full((240, 320, 3), 120, dtype=np.uint8)
+        analysis = Analyzer(finder).process(blank, 0.0, 0.0)
+    finally:
+        finder.close()
+    wizard = CalibrationWizard(ProfileStore(), clock=FakeClock())
+    qtbot.addWidget(wizard)
+    wizard.feed(blank, analysis)
+    text = wizard.diag_label.text()
+    assert "I can't see anyone yet." in text  # the problems come first, the backend closes the list
+    assert text.index("I can't see anyone yet.") < text.index(describe_backend().split(" (")[0])
+    assert "pose backend: " + backend_name() in text
