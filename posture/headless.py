@@ -31,6 +31,7 @@ from posture.events import (
     NaturalBreak,
     NudgeShown,
     Paused,
+    RecalibrationSuggested,
     Recovery,
     Resumed,
 )
@@ -75,6 +76,8 @@ class ConsoleReporter:
                 line = f"break suggested: {text}"
             case CalibrationMismatch(message=detail):
                 line = f"calibration mismatch: {detail}"
+            case RecalibrationSuggested(message=detail):
+                line = f"recalibration suggested: {detail}"
             case (CalibrationFailed(error=detail) | CameraLost(error=detail) | BadFrame(error=detail)
                   | CameraUnsettledNote(error=detail)):
                 line = f"{e.kind.replace('_', ' ')}: {detail}"
