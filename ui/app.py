@@ -645,9 +645,10 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if guard is not None and not guard.acquire():
         pid = guard.owner_pid()
         guard.tell_owner()
-        print("error: Posture Companion is already running" + (f" (process {pid})" if pid else "")
+        # The same words and status as the history lock gives a second headless companion.
+        print("error: Posture Companion is already running" + (f" (pid {pid})" if pid else "")
               + "; use its tray icon, or quit it first", file=sys.stderr)
-        return 1
+        return 2
     try:
         companion = build_companion(args, settings)
     except BaseException:

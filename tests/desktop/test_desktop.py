@@ -173,7 +173,7 @@ def test_a_second_start_steps_aside(desktop: XSession, tmp_path: Path) -> None:
         wait_for(lambda: "icon is in the system tray" in log_of(tmp_path, "first"), "the first app")
         second = subprocess.run([str(POSTURE), "run", "--source", str(DEMO), "--loop", "--db", str(db)],
                                 env=env, capture_output=True, text=True, timeout=60)
-        assert second.returncode == 1
+        assert second.returncode == 2
         assert "already running" in second.stderr and "Traceback" not in second.stderr
         assert first.poll() is None
         # That the running app then says so is checked in tests/test_ui_desktop_items.py
