@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from posture.jsonvalues import JsonObject, JsonValue
 from posture.metrics import METRIC_NAMES, MetricSet
 
 # MAD of a normal distribution times this is its standard deviation.
@@ -31,9 +31,9 @@ class Baseline:
     stats: dict[str, MetricStat]
     # Median shoulder centre (x, y as frame fractions) and shoulder width (fraction of frame width).
     anchor: tuple[float, float, float] | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, JsonValue] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "view": self.view,
             "stats": {k: {"median": v.median, "mad": v.mad, "n": v.n} for k, v in self.stats.items()},
@@ -42,8 +42,10 @@ class Baseline:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Baseline:
+    def from_json(cls, data: object) -> Baseline:
         """Raises ValueError/KeyError/TypeError on malformed input; callers turn that into a clear error."""
+        if not isinstance(data, dict):
+            raise TypeError(f"the baseline must be a JSON object, got {type(data).__name__}")
         view = data["view"]
         if view not in ("front", "side"):
             raise ValueError(f"view must be 'front' or 'side', got {view!r}")

@@ -8,10 +8,9 @@ import json
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from posture.errors import ConfigError
-from posture.jsonvalues import finite_number
+from posture.jsonvalues import JsonObject, finite_number
 from posture.samples import Event, PostureSample
 
 LABEL_STATES = ("good", "poor", "away")
@@ -56,7 +55,7 @@ class Interval:
     reason: str = ""
 
 
-def parse_labels(data: Any, where: str = "labels") -> list[Interval]:
+def parse_labels(data: object, where: str = "labels") -> list[Interval]:
     """Validate a label list; every problem is a ConfigError naming the entry and field."""
     if not isinstance(data, list) or not data:
         raise ConfigError(f"{where}: expected a non-empty JSON list of {{start, end, state}} objects")
@@ -159,7 +158,7 @@ class Evaluation:
         recalls = [r for s in LABEL_STATES if (r := self.recall(s)) is not None]
         return sum(recalls) / len(recalls) if recalls else float("nan")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "name": self.name,
             "scored_seconds": round(self.scored_seconds, 2),

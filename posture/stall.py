@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 from posture.errors import SourceError
 from posture.sources import Frame, FrameSource
@@ -65,11 +65,11 @@ class _Worker:
         self.native = native  # the calls it runs go into native code (OpenCV)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._job: Callable[[], Any] | None = None
+        self._job: Callable[[], object] | None = None
         self._answered = threading.Event()  # the call finished, or the caller was interrupted
         self._done = False
         self._interrupted = False
-        self._result: Any = None
+        self._result: object = None
         self._error: BaseException | None = None
         self._abandoned = False
         self._on_return: Callable[[], None] | None = None
@@ -99,7 +99,7 @@ class _Worker:
                     self.busy = False
                     return
                 job = self._job
-            result: Any = None
+            result: object = None
             error: BaseException | None = None
             try:
                 result = job()
@@ -144,7 +144,9 @@ class _Worker:
         with self._wake:
             if not self._done:
                 return False, None, None
-            return True, self._result, self._error
+            # The worker runs one job at a time and stores only what that job returned, so the result
+            # read here is the return value of `job`, a T by construction (or None when it raised).
+            return True, cast(T | None, self._result), self._error
 
     def finish(self, timeout: float) -> bool:
         """Wait up to `timeout` for a call in progress to return; True when the worker is idle."""

@@ -7,9 +7,7 @@ is valid. The autostart checkbox writes or removes the platform's login entry (`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -28,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posture.settings import SAMPLING_MODES, VALIDATORS, Settings, save_settings
+from posture.jsonvalues import JsonObject
+from posture.settings import SAMPLING_MODES, VALIDATORS, Settings, save_settings, settings_with
 from ui import autostart
 
 SENSITIVITY_WORDS = {
@@ -187,7 +186,7 @@ class SettingsDialog(QDialog):
         except OSError:
             self.autostart.setChecked(False)
 
-    def raw_values(self) -> dict[str, Any]:
+    def raw_values(self) -> JsonObject:
         """What the form says, in the settings file's units and types (before validation)."""
         return {
             "sensitivity": self.sensitivity.currentData(),
@@ -208,18 +207,21 @@ class SettingsDialog(QDialog):
         }
 
     def validated(self) -> tuple[Settings | None, list[str]]:
-        values: dict[str, Any] = {}
+        values: dict[str, object] = {}
         problems: list[str] = []
         for key, raw in self.raw_values().items():
             try:
                 values[key] = VALIDATORS[key](raw)
             except ValueError as exc:
                 problems.append(f"{LABELS.get(key, key.replace('_', ' ').capitalize())}: {exc}.")
-        if not problems and values["neck_break_every_min"] <= values["micro_break_every_min"]:
-            problems.append("Neck-care break every: make it longer than the micro-break interval.")
         if problems:
             return None, problems
-        return replace(self.settings, **values), []
+        # Every value passed its key's check, which gives it the field's type; the interval rule is then
+        # read off the typed Settings rather than off the loose value dict.
+        settings = settings_with(self.settings, values)
+        if settings.neck_break_every_min <= settings.micro_break_every_min:
+            return None, ["Neck-care break every: make it longer than the micro-break interval."]
+        return settings, []
 
     def save(self) -> bool:
         settings, problems = self.validated()

@@ -24,7 +24,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from posture.args import Subparsers
 from posture.cli.break_watch import add_watch_args, start_watch
@@ -222,7 +222,9 @@ class TerminalKeys:
 
     def __init__(self) -> None:
         self._fd = sys.stdin.fileno()
-        self._saved: list[Any] | None = None
+        # What tcgetattr gives back: six flag/speed integers and the list of control characters
+        # (typeshed's first alternative for tcsetattr's argument).
+        self._saved: list[int | list[bytes | int]] | None = None
 
     def __enter__(self) -> TerminalKeys:
         import termios

@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from posture.errors import ConfigError
 
@@ -204,7 +203,7 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     return parse_catalogue(data, source=file.name, base_dir=file.parent)
 
 
-def parse_catalogue(data: Any, source: str = "routines.json", base_dir: Path | None = None) -> Catalogue:
+def parse_catalogue(data: object, source: str = "routines.json", base_dir: Path | None = None) -> Catalogue:
     """Build a `Catalogue` from parsed JSON, raising a one-line `ConfigError` on the first problem."""
     base = base_dir if base_dir is not None else DATA_DIR
     top = _Where(source)
@@ -255,26 +254,26 @@ class _Where:
         return _Where(self.source, (*self.parts, more))
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     text = json.dumps(value) if isinstance(value, str | int | float | bool) or value is None else type(
         value
     ).__name__
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _object(value: Any, where: _Where, what: str) -> Mapping[str, Any]:
+def _object(value: object, where: _Where, what: str) -> Mapping[str, object]:
     if not isinstance(value, dict):
         raise where.error(f"{what} must be a JSON object, got {_show(value)}")
     return value
 
 
-def _no_unknown(obj: Mapping[str, Any], allowed: set[str], where: _Where) -> None:
+def _no_unknown(obj: Mapping[str, object], allowed: set[str], where: _Where) -> None:
     unknown = sorted(str(k) for k in obj if k not in allowed)
     if unknown:
         raise where.error(f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}")
 
 
-def _text(obj: Mapping[str, Any], key: str, where: _Where, required: bool = True) -> str:
+def _text(obj: Mapping[str, object], key: str, where: _Where, required: bool = True) -> str:
     value = obj.get(key)
     if value is None and not required:
         return ""
@@ -283,14 +282,14 @@ def _text(obj: Mapping[str, Any], key: str, where: _Where, required: bool = True
     return value.strip()
 
 
-def _text_list(obj: Mapping[str, Any], key: str, where: _Where) -> tuple[str, ...]:
+def _text_list(obj: Mapping[str, object], key: str, where: _Where) -> tuple[str, ...]:
     value = obj.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise where.error(f"'{key}' must be a non-empty list of text")
     return tuple(v.strip() for v in value)
 
 
-def _stop_signs(obj: Mapping[str, Any], where: _Where) -> tuple[StopSign, ...]:
+def _stop_signs(obj: Mapping[str, object], where: _Where) -> tuple[StopSign, ...]:
     value = obj.get("stop_signs")
     if not isinstance(value, list) or not value:
         raise where.error("'stop_signs' must be a non-empty list of {\"short\": ..., \"text\": ...}")
@@ -303,7 +302,7 @@ def _stop_signs(obj: Mapping[str, Any], where: _Where) -> tuple[StopSign, ...]:
     return tuple(signs)
 
 
-def _choice(obj: Mapping[str, Any], key: str, choices: tuple[str, ...], where: _Where,
+def _choice(obj: Mapping[str, object], key: str, choices: tuple[str, ...], where: _Where,
             default: str | None = None) -> str:
     value = obj.get(key, default)
     if not isinstance(value, str) or value not in choices:
@@ -311,7 +310,7 @@ def _choice(obj: Mapping[str, Any], key: str, choices: tuple[str, ...], where: _
     return value
 
 
-def _count(obj: Mapping[str, Any], key: str, upper: int, where: _Where) -> int | None:
+def _count(obj: Mapping[str, object], key: str, upper: int, where: _Where) -> int | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -320,7 +319,7 @@ def _count(obj: Mapping[str, Any], key: str, upper: int, where: _Where) -> int |
     return value
 
 
-def _routine(raw: Any, index: int, top: _Where, base: Path, stop_signs: tuple[StopSign, ...]) -> Routine:
+def _routine(raw: object, index: int, top: _Where, base: Path, stop_signs: tuple[StopSign, ...]) -> Routine:
     obj = _object(raw, top.inside(f"routine #{index}"), "a routine")
     rid = obj.get("id")
     if not isinstance(rid, str) or not _ID_RE.match(rid):
@@ -346,7 +345,7 @@ def _routine(raw: Any, index: int, top: _Where, base: Path, stop_signs: tuple[St
     return routine
 
 
-def _step(raw: Any, n: int, where: _Where, base: Path) -> Step:
+def _step(raw: object, n: int, where: _Where, base: Path) -> Step:
     obj = _object(raw, where, "a step")
     _no_unknown(obj, {"title", "instructions", "type", "area", "seconds", "breaths", "point", "picture"},
                 where)

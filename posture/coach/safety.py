@@ -35,10 +35,10 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from posture.coach.routines import POINTS, PRESSURE_SLOT, Catalogue, Routine, Step, StopSign
 from posture.errors import ConfigError
+from posture.jsonvalues import JsonObject
 
 PREGNANCY_AVOID: frozenset[str] = frozenset({"LI4", "GB21"})
 NECK_POINTS: frozenset[str] = frozenset(code for code, p in POINTS.items() if p.region == "neck")
@@ -128,7 +128,7 @@ class SafetyProfile:
     def answers(self) -> dict[str, bool]:
         return {q.key: bool(getattr(self, q.key)) for q in SAFETY_QUESTIONS}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"version": SAFETY_FILE_VERSION, "answered_at": self.answered_at, "answers": self.answers()}
 
 
