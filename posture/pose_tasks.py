@@ -18,7 +18,10 @@ from posture.landmarks import Landmark, P, Pose, WorldLandmark
 from posture.pose import FaceBox, check_frame, quiet_native_logs, to_rgb
 
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "models"
-VENDORED_MODEL = MODEL_DIR / "pose_landmarker_lite.task"
+# The full-size landmark network, the one the legacy backend runs: the lite one judged slouch_session_a
+# at 0.75 balanced accuracy against 0.96 (shoulder tilt and head roll several degrees off, frame to
+# frame). How the bundle is made: posture/model_bundle.py and PROVENANCE.md beside the file.
+VENDORED_MODEL = MODEL_DIR / "pose_landmarker_full.task"
 # Enough to count the people at a desk and in the background; more only costs time.
 MAX_PEOPLE = 4
 # The default 0.5 missed the second person at a shared table in one frame of nine (real footage); at 0.2
@@ -28,7 +31,7 @@ MIN_FACE_VISIBILITY = 0.5
 
 
 class TasksPose:
-    """MediaPipe Tasks PoseLandmarker from a `.task` model file: the vendored lite model by default, or
+    """MediaPipe Tasks PoseLandmarker from a `.task` model file: the vendored full model by default, or
     one the user supplies (lite, full or heavy) through the `pose_model` setting."""
 
     def __init__(self, model_path: str | Path | None = None, num_poses: int = MAX_PEOPLE) -> None:

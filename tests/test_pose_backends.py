@@ -7,6 +7,7 @@ The Tasks backend (posture/pose_tasks.py, with the vendored model) is what Pytho
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from posture.pose import BACKEND_ENV, backend_name, describe_backend, legacy_ava
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "sample_videos"
-MODEL_SHA256 = "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a"
+MODEL_SHA256 = "0749d487ee0444c84edd056d1403e2942a0a3a694cdc04f862eadae7bb8319ca"
+# The full landmark network as the mediapipe 0.10.21 wheel ships it (PROVENANCE.md).
+WHEEL_FULL_TFLITE_SHA256 = "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"
+DETECTOR_SHA256 = "46837eb883e6ec75b52c5f5ff6a9b78bd35e66c13f95e8c3566c582d146cb1d9"
 
 
 def _frame(clip: str, seconds: float) -> np.ndarray:
@@ -52,6 +56,27 @@ def test_vendored_model_is_the_documented_file() -> None:
     assert MODEL_SHA256 in provenance
     assert (VENDORED_MODEL.parent / "LICENSE-Apache-2.0.txt").read_text(encoding="utf-8").lstrip().startswith(
         "Apache License")
+    with zipfile.ZipFile(VENDORED_MODEL) as bundle:
+        assert sorted(bundle.namelist()) == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
+        assert hashlib.sha256(bundle.read("pose_detector.tflite")).hexdigest() == DETECTOR_SHA256
+
+
+def test_vendored_model_rebuilds_from_the_mediapipe_wheel(tmp_path: Path) -> None:
+    """The bundle is the wheel's full landmark network with metadata attached, nothing else: rebuilt
+    from the installed mediapipe 0.10.x it comes out byte for byte the same."""
+    if not legacy_available():
+        pytest.skip("needs mediapipe < 0.10.30 (Python 3.11/3.12), whose wheel ships pose_landmark_full.tflite")
+    import mediapipe as mp
+
+    from posture.model_bundle import build_full_bundle
+    from posture.pose_tasks import VENDORED_MODEL
+
+    tflite = Path(mp.__file__).parent / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
+    if hashlib.sha256(tflite.read_bytes()).hexdigest() != WHEEL_FULL_TFLITE_SHA256:
+        pytest.skip(f"this mediapipe ({mp.__version__}) ships another pose_landmark_full.tflite than 0.10.21")
+    out = tmp_path / "rebuilt.task"
+    build_full_bundle(VENDORED_MODEL, tflite, out)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == MODEL_SHA256
 
 
 def test_backend_is_chosen_by_what_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +85,7 @@ def test_backend_is_chosen_by_what_is_installed(monkeypatch: pytest.MonkeyPatch)
     line = describe_backend()
     assert line.startswith(f"pose backend: {backend_name()} (")
     monkeypatch.setenv(BACKEND_ENV, "tasks")
-    assert backend_name() == "tasks" and "bundled lite model" in describe_backend()
+    assert backend_name() == "tasks" and "bundled full model" in describe_backend()
     monkeypatch.setenv(BACKEND_ENV, "fast")
     with pytest.raises(ConfigError, match="must be 'legacy' or 'tasks'"):
         backend_name()
@@ -177,7 +202,7 @@ def _head_drop(backend: str, monkeypatch: pytest.MonkeyPatch) -> float:
 @pytest.mark.slow
 def test_both_backends_measure_a_slouch_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each backend sees the head drop when the user slouches; where both exist, by a similar amount
-    (within a third of each other: the lite model is a little coarser than the full one)."""
+    (within a third of each other)."""
     tasks_drop = _head_drop("tasks", monkeypatch)
     assert tasks_drop > 0.05
     if not legacy_available():
