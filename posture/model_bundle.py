@@ -1,19 +1,20 @@
 """How the vendored `pose_landmarker_full.task` is made, so anyone can rebuild it byte for byte.
 
-No registry package ships Google's full-size Tasks bundle, and the app may download nothing. The full
-landmark network itself ships inside every mediapipe < 0.10.30 wheel on PyPI
-(`mediapipe/modules/pose_landmark/pose_landmark_full.tflite`, the model the legacy backend runs), but
-without the TFLite metadata the Tasks API reads the input normalisation from. Its input (256x256 RGB,
-scaled to [0, 1]) and five outputs are laid out exactly like the lite landmark network in the
-`pose_landmarker_lite.task` bundle, so this copies the lite network's metadata onto it unchanged and
-zips it with the lite bundle's person detector (the same BlazePose detector for every model size).
-The weights are not touched: on the same frames the result matches the legacy backend's landmarks.
-The donor of detector and metadata can be the lite bundle (postured 1.4.1 wheel) or the vendored full
-bundle itself, which carries both unchanged; either gives the same bytes.
+No registry package ships Google's full-size Tasks bundle, and the app may download nothing. Both
+networks the legacy backend runs ship inside every mediapipe 0.10.x wheel on PyPI (Apache-2.0):
+`modules/pose_detection/pose_detection.tflite` (the person detector, with the TFLite metadata the Tasks
+API reads) and `modules/pose_landmark/pose_landmark_full.tflite` (the full landmark network, without
+that metadata). Its input (256x256 RGB scaled to [0, 1]) and five outputs are laid out exactly like
+the lite landmark network in Google's `pose_landmarker_lite.task`, so the lite network's metadata block
+is attached to it unchanged; then both go into one bundle. No weight is touched, so the Tasks backend
+runs the very networks of the legacy backend (on the same frames their face landmarks agree within a
+fraction of a pixel).
 
-    python -m posture.model_bundle DONOR_TASK FULL_TFLITE OUT_TASK
+    python -m posture.model_bundle MEDIAPIPE_MODULES_DIR METADATA_DONOR_TASK OUT_TASK
 
-needs mediapipe's metadata tools, which the 0.10.x wheels (Python 3.11/3.12) ship.
+MEDIAPIPE_MODULES_DIR is `mediapipe/modules` of an installed 0.10.21 wheel; the donor is the lite
+bundle (postured 1.4.1 wheel) or the vendored full bundle itself, which carries the same block. Needs
+mediapipe's metadata tools, which the 0.10.x wheels (Python 3.11/3.12) ship.
 """
 
 from __future__ import annotations
@@ -30,15 +31,19 @@ LANDMARKS = "pose_landmarks_detector.tflite"
 MEMBER_DATE = (2023, 4, 27, 0, 0, 0)
 
 
-def build_full_bundle(donor_task: Path, full_tflite: Path, out: Path) -> None:
+WHEEL_DETECTOR = Path("pose_detection") / "pose_detection.tflite"
+WHEEL_LANDMARKS = Path("pose_landmark") / "pose_landmark_full.tflite"
+
+
+def build_full_bundle(modules_dir: Path, donor_task: Path, out: Path) -> None:
     from mediapipe.tasks.python.metadata import metadata as md
 
+    detector = (modules_dir / WHEEL_DETECTOR).read_bytes()
     with zipfile.ZipFile(donor_task) as donor:
-        detector = donor.read(DETECTOR)
         donor_landmarks = donor.read(LANDMARKS)
     with tempfile.TemporaryDirectory() as tmp:
         landmarks = Path(tmp) / LANDMARKS
-        landmarks.write_bytes(full_tflite.read_bytes())
+        landmarks.write_bytes((modules_dir / WHEEL_LANDMARKS).read_bytes())
         populator = md.MetadataPopulator.with_model_file(str(landmarks))
         populator.load_metadata_buffer(md.get_metadata_buffer(donor_landmarks))
         populator.populate()
@@ -52,7 +57,7 @@ def build_full_bundle(donor_task: Path, full_tflite: Path, out: Path) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m posture.model_bundle DONOR_TASK FULL_TFLITE OUT_TASK", file=sys.stderr)
+        print("usage: python -m posture.model_bundle MEDIAPIPE_MODULES_DIR METADATA_DONOR_TASK OUT_TASK", file=sys.stderr)
         return 2
     build_full_bundle(Path(argv[0]), Path(argv[1]), Path(argv[2]))
     return 0

@@ -24,10 +24,11 @@ from posture.pose import BACKEND_ENV, backend_name, describe_backend, legacy_ava
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "sample_videos"
-MODEL_SHA256 = "0749d487ee0444c84edd056d1403e2942a0a3a694cdc04f862eadae7bb8319ca"
-# The full landmark network as the mediapipe 0.10.21 wheel ships it (PROVENANCE.md).
+MODEL_SHA256 = "aaff75e3d260868adbe2bdc4100da587203a9df673e344a8cdedeceb8926e524"
+# The two networks as the mediapipe 0.10.21 wheel ships them (PROVENANCE.md); the detector goes into
+# the bundle as it is.
 WHEEL_FULL_TFLITE_SHA256 = "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"
-DETECTOR_SHA256 = "46837eb883e6ec75b52c5f5ff6a9b78bd35e66c13f95e8c3566c582d146cb1d9"
+DETECTOR_SHA256 = "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"
 
 
 def _frame(clip: str, seconds: float) -> np.ndarray:
@@ -62,8 +63,8 @@ def test_vendored_model_is_the_documented_file() -> None:
 
 
 def test_vendored_model_rebuilds_from_the_mediapipe_wheel(tmp_path: Path) -> None:
-    """The bundle is the wheel's full landmark network with metadata attached, nothing else: rebuilt
-    from the installed mediapipe 0.10.x it comes out byte for byte the same."""
+    """The bundle is the wheel's detector and full landmark network, the latter with metadata attached,
+    nothing else: rebuilt from the installed mediapipe 0.10.x it comes out byte for byte the same."""
     if not legacy_available():
         pytest.skip("needs mediapipe < 0.10.30 (Python 3.11/3.12), whose wheel ships pose_landmark_full.tflite")
     import mediapipe as mp
@@ -71,11 +72,15 @@ def test_vendored_model_rebuilds_from_the_mediapipe_wheel(tmp_path: Path) -> Non
     from posture.model_bundle import build_full_bundle
     from posture.pose_tasks import VENDORED_MODEL
 
-    tflite = Path(mp.__file__).parent / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
-    if hashlib.sha256(tflite.read_bytes()).hexdigest() != WHEEL_FULL_TFLITE_SHA256:
-        pytest.skip(f"this mediapipe ({mp.__version__}) ships another pose_landmark_full.tflite than 0.10.21")
+    modules = Path(mp.__file__).parent / "modules"
+    shipped = (
+        hashlib.sha256((modules / "pose_landmark" / "pose_landmark_full.tflite").read_bytes()).hexdigest(),
+        hashlib.sha256((modules / "pose_detection" / "pose_detection.tflite").read_bytes()).hexdigest(),
+    )
+    if shipped != (WHEEL_FULL_TFLITE_SHA256, DETECTOR_SHA256):
+        pytest.skip(f"this mediapipe ({mp.__version__}) ships other pose networks than 0.10.21")
     out = tmp_path / "rebuilt.task"
-    build_full_bundle(VENDORED_MODEL, tflite, out)
+    build_full_bundle(modules, VENDORED_MODEL, out)
     assert hashlib.sha256(out.read_bytes()).hexdigest() == MODEL_SHA256
 
 
