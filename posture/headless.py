@@ -30,6 +30,7 @@ from posture.events import (
     NaturalBreak,
     NudgeShown,
     Paused,
+    RecalibrationSuggested,
     Recovery,
     Resumed,
 )
@@ -74,6 +75,8 @@ class ConsoleReporter:
                 line = f"break suggested: {text}"
             case CalibrationMismatch(message=detail):
                 line = f"calibration mismatch: {detail}"
+            case RecalibrationSuggested(message=detail):
+                line = f"recalibration suggested: {detail}"
             case CalibrationFailed(error=detail) | CameraLost(error=detail) | BadFrame(error=detail):
                 line = f"{e.kind.replace('_', ' ')}: {detail}"
             case Paused(reason=reason) | Resumed(reason=reason):

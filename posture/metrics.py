@@ -7,8 +7,19 @@ visibility of the landmarks it uses); a metric whose landmarks are unusable is N
 Sign conventions (camera not mirrored, so the person's left side is on the image's right):
 - `head_roll_deg` / `shoulder_tilt_deg`: angle of the right→left ear (shoulder) vector; 0 when level,
   positive when the person's left ear (shoulder) is lower, i.e. tilted toward their left.
-- `lateral_offset`: head centre minus shoulder centre along the shoulder line, in shoulder widths;
-  positive toward the person's left.
+- `lateral_offset`: head centre minus shoulder centre across the picture (horizontally), in shoulder
+  widths; positive toward the person's left. Measured across the picture rather than along the shoulder
+  line, because leaning sideways from the hips tilts the shoulder line with the trunk: along that line the
+  head hardly moves, across the picture it moves with the lean.
+
+Every definition is mirror-symmetric: in a mirrored picture (left and right landmarks swapped, x → 1 - x)
+the angles and the offset change sign and every other metric is unchanged, so a mirror can change which
+side a reason names but never a score. A property test checks this.
+
+Which landmarks measure what was chosen so that one posture moves one metric (measured on the sample
+clips, where the posture shown is known): the face size uses the eyes, not the ears (MediaPipe places
+the ears poorly when the head rolls or the trunk leans: ear span grew 25 % in a lean, eye span 6 %), and
+the distance uses the shoulders, not the face (a forward head brings the face, not the body, closer).
 """
 
 from __future__ import annotations
@@ -126,14 +137,15 @@ def compute_metrics(pose: Pose) -> MetricSet:
     if shoulders_ok and sw > 1e-6:
         anchor = (float(s_mid[0] / pose.aspect), float(s_mid[1]), sw / pose.aspect)
 
-    # Apparent distance from eye spacing (fallback: shoulder width), in approximate centimetres.
+    # Apparent distance of the body from the shoulder width (fallback: eye spacing), in approximate cm.
+    # The shoulders, not the face: bringing the head forward is `face_scale`, the whole body closer is this.
     eyes = _pair_vector(pose, P.RIGHT_EYE, P.LEFT_EYE)
-    if view == "front" and eyes is not None and np.linalg.norm(eyes[0]) > 1e-6:
-        values["screen_distance"] = _focal_widths() * EYE_DISTANCE_CM / (float(np.linalg.norm(eyes[0])) / pose.aspect)
-        conf["screen_distance"] = eyes[1]
-    elif view == "front" and shoulders_ok and sw > 1e-6:
+    if view == "front" and shoulders_ok and sw > 1e-6:
         values["screen_distance"] = _focal_widths() * SHOULDER_WIDTH_CM / (sw / pose.aspect)
         conf["screen_distance"] = s_conf
+    elif view == "front" and eyes is not None and np.linalg.norm(eyes[0]) > 1e-6:
+        values["screen_distance"] = _focal_widths() * EYE_DISTANCE_CM / (float(np.linalg.norm(eyes[0])) / pose.aspect)
+        conf["screen_distance"] = eyes[1]
 
     if view == "side":
         _side_metrics(pose, values, conf)
@@ -152,7 +164,9 @@ def compute_metrics(pose: Pose) -> MetricSet:
         centre, h_conf = head
         c = min(h_conf, s_conf)
         values["head_height"] = float(np.dot(centre - s_mid, n)) / sw
-        values["lateral_offset"] = float(np.dot(centre - s_mid, u)) / sw
+        # Across the picture, oriented toward the person's left (their left shoulder's side of the image).
+        side = 1.0 if u[0] >= 0 else -1.0
+        values["lateral_offset"] = side * float(centre[0] - s_mid[0]) / sw
         conf["head_height"] = conf["lateral_offset"] = c
 
     roll = _pair_vector(pose, P.RIGHT_EAR, P.LEFT_EAR) or eyes
@@ -160,10 +174,9 @@ def compute_metrics(pose: Pose) -> MetricSet:
         values["head_roll_deg"] = _angle_deg(roll[0])
         conf["head_roll_deg"] = roll[1]
 
-    ears = _pair_vector(pose, P.RIGHT_EAR, P.LEFT_EAR)
-    if ears is not None:
-        values["face_scale"] = float(np.linalg.norm(ears[0])) / sw
-        conf["face_scale"] = min(ears[1], s_conf)
+    if eyes is not None:
+        values["face_scale"] = float(np.linalg.norm(eyes[0])) / sw
+        conf["face_scale"] = min(eyes[1], s_conf)
     return MetricSet(values, conf, view, anchor)
 
 

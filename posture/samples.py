@@ -21,6 +21,12 @@ REASONS: dict[str, str] = {
     "leaning_right": "leaning right",
     "too_close": "too close to the screen",
     "shoulders_uneven": "shoulders uneven",
+    # Why a sample could not be judged (state `unknown`); see posture/judgeable.py.
+    "too_dark": "too dark to judge",
+    "too_blurred": "picture too blurred to judge",
+    "too_small": "too far from the camera to judge",
+    "unclear": "picture too unclear to judge",
+    "turned_away": "turned away from the camera",
 }
 
 

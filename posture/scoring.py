@@ -34,12 +34,16 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     # Ears sink toward the shoulder line when slouching; one user measured ~13% lower when slouched.
     Rule("head_height", "down", 0.08, True, "head_dropped", None),
-    # The face grows against the shoulders when the head comes forward toward the screen.
-    # Noisier than head height (a turned head shrinks the ear span), so it needs a larger change.
-    Rule("face_scale", "up", 0.30, True, None, "head_forward"),
+    # The face (eye span) grows against the shoulders when the head comes forward toward the screen: 12 %
+    # is the head about 7 cm nearer at 60 cm. Only growth counts (a turned head shrinks the eye span), and
+    # only as far as the face also grew in the picture (see `_forward_growth`).
+    Rule("face_scale", "up", 0.12, True, None, "head_forward"),
+    # The three sideways metrics are judged as one movement; `_sideways_reason` names it.
     Rule("head_roll_deg", "both", 12.0, False, "tilted_right", "tilted_left"),
     Rule("shoulder_tilt_deg", "both", 8.0, False, "shoulders_uneven", "shoulders_uneven"),
-    Rule("lateral_offset", "both", 0.22, False, "leaning_right", "leaning_left"),
+    # 0.15 shoulder widths is a lean of about 13° from the hips for a typical head height.
+    Rule("lateral_offset", "both", 0.15, False, "leaning_right", "leaning_left"),
+    # The body (shoulder width) 22 % nearer than at calibration.
     Rule("screen_distance", "down", 0.22, True, "too_close", None),
     # Clinical CVA cut-offs sit ~7° below healthy means (50.6 vs 43.9); the proxy is judged relative.
     Rule("cva_deg", "down", 8.0, False, "head_forward", None),
@@ -83,23 +87,95 @@ def tolerance(rule: Rule, baseline: Baseline, sensitivity: str = "medium") -> fl
     return max(floor, NOISE_SDS * stat.sd)
 
 
+SIDEWAYS = ("head_roll_deg", "shoulder_tilt_deg", "lateral_offset")
+# A head tilt rolls the head well beyond any sideways movement of the body; in a lean from the hips the
+# neck stays about in line, so the head rolls about as much as the trunk tilts. Measured on the sample
+# clips: roll / trunk angle 1.7 in head tilts, 0.5-0.95 in leans.
+TILT_OVER_TRUNK = 1.25
+# A sideways head movement under this many degrees does not count as evidence of a lean.
+LEAN_EVIDENCE_DEG = 2.0
+
+
+def _change(metrics: MetricSet, baseline: Baseline, name: str) -> float:
+    value = metrics.values.get(name)
+    stat = baseline.stats.get(name)
+    return 0.0 if value is None or stat is None else value - stat.median
+
+
+def _lean_angle(offset: float | None, height: float | None) -> float | None:
+    """Angle (degrees) of the shoulder-centre-to-head line from the vertical, toward the person's left."""
+    if offset is None or height is None:
+        return None
+    return math.degrees(math.atan2(offset, max(height, 1e-6)))
+
+
+def _sideways_reason(metrics: MetricSet, baseline: Baseline) -> str:
+    """Name one sideways movement from the three metrics it moves together.
+
+    A lean from the hips tilts the shoulder line and carries the head across the picture, and the head
+    rolls with the trunk; a head tilt rolls the head far more than the body moves; uneven shoulders tilt
+    the shoulder line without carrying the head that way. Judging each metric alone reported a tilt as
+    uneven shoulders and a lean as uneven shoulders or a tilt.
+    """
+    roll = _change(metrics, baseline, "head_roll_deg")
+    shoulders = _change(metrics, baseline, "shoulder_tilt_deg")
+    now = _lean_angle(metrics.values.get("lateral_offset"), metrics.values.get("head_height"))
+    stats = baseline.stats
+    then = _lean_angle(stats["lateral_offset"].median if "lateral_offset" in stats else None,
+                       stats["head_height"].median if "head_height" in stats else None)
+    lean = now - then if now is not None and then is not None else 0.0
+    same_way = shoulders * lean > 0 and abs(lean) >= LEAN_EVIDENCE_DEG
+    trunk = max(abs(lean), abs(shoulders) if same_way else 0.0)
+    if abs(roll) > TILT_OVER_TRUNK * trunk and abs(roll) >= abs(shoulders):
+        return "tilted_left" if roll > 0 else "tilted_right"
+    if same_way or abs(lean) >= abs(shoulders):
+        return "leaning_left" if lean > 0 else "leaning_right"
+    return "shoulders_uneven"
+
+
+def _forward_growth(metrics: MetricSet, baseline: Baseline) -> float | None:
+    """How much the face grew for `face_scale`: against the shoulders, but no more than it grew in the
+    picture. Shoulders that look narrower (a lean, a twist, rounded shoulders) make the face look bigger
+    against them without the head coming any closer; measured on the sample clips, a lean grew the face
+    31 % against the shoulders but 6 % in the picture, a forward head 20 % and 25 %."""
+    face = metrics.values.get("face_scale")
+    stat = baseline.stats.get("face_scale")
+    if face is None or stat is None or stat.median <= 0:
+        return None
+    rel = face / stat.median
+    dist, dstat = metrics.values.get("screen_distance"), baseline.stats.get("screen_distance")
+    if dist is not None and dstat is not None and dist > 0:
+        # Shoulder width in the picture goes as 1 / distance, so eye span ∝ face_scale / distance.
+        rel = min(rel, rel * dstat.median / dist)
+    return stat.median * rel
+
+
 def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -> Judgement | None:
     """Score one sample against the baseline; None when no metric can be compared."""
     deviations: dict[str, float] = {}
     pushes: list[tuple[float, str]] = []
+    sideways = 0.0
     for rule in RULES:
         value = metrics.values.get(rule.metric)
+        if rule.metric == "face_scale":
+            value = _forward_growth(metrics, baseline)
         tol = tolerance(rule, baseline, sensitivity)
         if value is None or tol is None or tol <= 0:
             continue
         signed = (value - baseline.stats[rule.metric].median) / tol
         deviations[rule.metric] = signed
+        if rule.metric in SIDEWAYS:
+            sideways = max(sideways, (abs(signed) - DEAD_ZONE) / (1 - DEAD_ZONE))
+            continue
         if rule.direction in ("up", "both") and signed > DEAD_ZONE and rule.reason_up:
             pushes.append(((signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_up))
         if rule.direction in ("down", "both") and -signed > DEAD_ZONE and rule.reason_down:
             pushes.append(((-signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_down))
     if not deviations:
         return None
+    if sideways > 0:
+        # One sideways movement is one problem: a lean must not count three times.
+        pushes.append((sideways, _sideways_reason(metrics, baseline)))
     pushes.sort(reverse=True)
     # The worst problem dominates; a second one adds a little, so two moderate faults read worse than one.
     badness = pushes[0][0] + 0.25 * pushes[1][0] if len(pushes) > 1 else (pushes[0][0] if pushes else 0.0)
@@ -137,15 +213,19 @@ class StateTracker:
             return "good" if s >= 66 else ("poor" if s <= 50 else "drifting")
         return "good" if s >= 74 else ("poor" if s <= 50 else "drifting")
 
-    def update(self, t: float, raw_score: float | None, status: str = "judged") -> tuple[float | None, str]:
-        """`status` is 'judged' (raw_score given), 'away' (no valid user) or 'unknown' (cannot judge)."""
+    def update(self, t: float, raw_score: float | None, status: str = "judged",
+               weight: float = 1.0) -> tuple[float | None, str]:
+        """`status` is 'judged' (raw_score given), 'away' (no valid user) or 'unknown' (cannot judge).
+
+        `weight` (0..1) is how much a judged sample counts: a poorer picture moves the smoothed score
+        less, so one doubtful sample cannot flip the state, while a sustained change still shows."""
         if status == "judged" and raw_score is not None:
             if self.smoothed is None or self._last_t is None:
                 self.smoothed = raw_score
             else:
                 dt = max(0.0, t - self._last_t)
                 alpha = 1.0 - math.exp(-dt / self.tau) if self.tau > 0 else 1.0
-                self.smoothed += alpha * (raw_score - self.smoothed)
+                self.smoothed += max(0.0, min(1.0, weight)) * alpha * (raw_score - self.smoothed)
             self._last_t = t
             candidate = self._candidate(self.smoothed)
         else:
@@ -163,8 +243,13 @@ class StateTracker:
             self._pending = None
         else:
             if self._pending != candidate:
+                # Sliding on the same way (good → drifting → poor, or back) keeps the time already spent
+                # leaving the state: a clear tilt whose smoothed score passes through "drifting" on its way
+                # to "poor" must not wait out two dwell times (4 s) before it shows.
+                same_way = self._pending == "drifting" and (self.state, candidate) in (("good", "poor"), ("poor", "good"))
                 self._pending = candidate
-                self._pending_since = t
+                if not same_way:
+                    self._pending_since = t
             if t - self._pending_since >= self.dwell[candidate]:
                 self.state = candidate
                 self._pending = None

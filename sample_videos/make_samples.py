@@ -61,7 +61,10 @@ class Label:
     start: float
     end: float
     state: str  # "good" | "poor" | "away"
-    reason: str  # the posture shown: "upright", "forward_head", "slouch", ..., "glance", "away"
+    # The posture shown: "upright", "forward_head", "slouch", "head_tilt_left", "lateral_lean_right", ...,
+    # "glance", "away". Sided postures name her side (her left is the image's right), so evaluation can
+    # check the reported direction, and a mirrored picture can expect the mirror image.
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,22 @@ def label_for(posture: str, amount: float) -> tuple[str, str]:
         return "away", "away"
     if posture in ("upright", "glance"):
         return "good", posture
-    return ("poor" if abs(amount) >= POOR_FROM else "good"), posture
+    state = "poor" if abs(amount) >= POOR_FROM else "good"
+    if posture in SIDE_WORDS:
+        # warp.DEFAULT_SIDE: a positive tilt goes toward her left shoulder, a positive lean toward her right.
+        toward_left = (amount > 0) == (posture == "head_tilt")
+        return state, f"{posture}_{'left' if toward_left else 'right'}"
+    return state, posture
+
+
+SIDE_WORDS = ("head_tilt", "lateral_lean")
+
+
+def write_labels(name: str, out_dir: Path = HERE) -> Path:
+    """Rewrite one clip's labels from its segments, without rendering the clip again."""
+    path = labels_path(out_dir / f"{name}.mp4")
+    path.write_text(json.dumps([asdict(lb) for lb in labels_for(CLIPS[name].segments)], indent=1) + "\n")
+    return path
 
 
 def ease_seconds(prev: str, cur: str) -> float:
@@ -423,11 +441,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("clips", nargs="*", help=f"clips to make (default: all): {', '.join(CLIPS)}")
     parser.add_argument("--out", type=Path, default=HERE, help="output directory (default: sample_videos/)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="parallel processes")
+    parser.add_argument("--labels-only", action="store_true", help="rewrite the label files, not the clips")
     args = parser.parse_args(argv)
     unknown = [c for c in args.clips if c not in CLIPS]
     if unknown:
         parser.error(f"unknown clip(s) {', '.join(unknown)}; choose from {', '.join(CLIPS)}")
     names = args.clips or list(CLIPS)
+    if args.labels_only:
+        for n in names:
+            print(write_labels(n, args.out).name)
+        return 0
     # Longest first, so two workers finish together.
     names.sort(key=lambda n: -sum(s for _, _, s in CLIPS[n].segments))
     jobs = [(n, args.out) for n in names]

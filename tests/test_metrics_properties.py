@@ -97,9 +97,14 @@ def test_head_roll_follows_rotation_exactly(theta: float, roll: float) -> None:
     assert math.isclose(b.values["head_roll_deg"] - a.values["head_roll_deg"], theta, abs_tol=1e-6)
     assert b.values["shoulder_tilt_deg"] is not None
     assert math.isclose(b.values["shoulder_tilt_deg"], theta, abs_tol=1e-6)
-    # Rotating the whole person changes neither head height nor lateral offset.
-    for name in ("head_height", "lateral_offset", "face_scale"):
+    # Rotating the whole person changes neither head height nor face scale…
+    for name in ("head_height", "face_scale"):
         assert math.isclose(a.values[name] or 0, b.values[name] or 0, abs_tol=1e-6), name
+    # …but carries the head across the picture, as leaning sideways from the hips does: the lateral
+    # offset is measured across the picture, so it follows the rotation exactly.
+    hh, off = a.values["head_height"] or 0.0, a.values["lateral_offset"] or 0.0
+    expected = off * math.cos(t) + hh * math.sin(t)
+    assert math.isclose(b.values["lateral_offset"] or 0.0, expected, abs_tol=1e-6)
 
 
 def test_unknown_rather_than_garbage() -> None:

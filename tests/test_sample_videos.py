@@ -39,7 +39,8 @@ CLIP_NAMES = (
     "demo_session",
 )
 STATES = {"good", "poor", "away"}
-REASONS = {"upright", "forward_head", "slouch", "head_tilt", "lateral_lean", "away", "glance"}
+REASONS = {"upright", "forward_head", "slouch", "head_tilt_left", "head_tilt_right", "lateral_lean_left",
+           "lateral_lean_right", "away", "glance"}
 AMOUNTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -270,7 +271,7 @@ def test_demo_session_tells_its_story() -> None:
     assert len(spans("glance")) == 2 and all(s <= 2.0 for s in spans("glance"))
     assert all(lb["state"] == "good" for lb in labels if lb["reason"] == "glance")
     assert max(spans("slouch")) >= 55.0  # a nudge with a 45 s onset delay can fire
-    assert spans("head_tilt") and spans("lateral_lean")
+    assert spans("head_tilt_left") and spans("lateral_lean_right")
     assert 18.0 <= max(spans("away")) <= 22.0
     assert labels[-1]["reason"] == "upright"
 

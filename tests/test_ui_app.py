@@ -423,6 +423,9 @@ def test_tooltips_say_what_is_going_on() -> None:
     assert "Not calibrated" in tooltip_text(StatusView(calibrated=False))
     assert icon_state(replace(status, calibration_fits=False)) == "uncalibrated"
     assert icon_state(replace(status, sample=replace(sample, state="away", person=False))) == "away"
+    # A picture too dark to judge: the tooltip says so, not "not calibrated" (posture/judgeable.py).
+    dark = replace(sample, state="unknown", score=None, reasons=("too_dark",))
+    assert tooltip_text(replace(status, sample=dark)) == "Posture Companion\nCan't judge right now\nToo dark to judge"
 
 
 # --- the glow and the entry point ---------------------------------------------------------------------

@@ -47,6 +47,7 @@ from posture.events import (
     Event,
     NudgeShown,
     NudgeWithdrawn,
+    RecalibrationSuggested,
 )
 from posture.monitor import Monitor
 from posture.ports import PauseProbe
@@ -537,6 +538,11 @@ class CompanionApp(QObject):
                                          "choose the profile for this setup.", on_click=self.open_wizard)
             case CalibrationFits():
                 self._mismatch_note = False  # the setup fits again: the next change is news again
+            case RecalibrationSuggested(changed=changed):
+                # Said once per sustained change by the engine (posture/judgeable.py); click to recalibrate.
+                self.notifier.notify("info", f"The {changed} has changed since you calibrated",
+                                     "I'm still judging, but a new calibration would be fairer.",
+                                     on_click=self.open_wizard)
             case CalibrationFailed(error=error):
                 self.notifier.notify("info", "Calibration didn't work", error, on_click=self.open_wizard)
             case BadFrame(error=error):

@@ -253,7 +253,9 @@ class LiveView(QWidget):
         else:
             text = "Not judged right now"
         self.state_label.setText(text)
-        if sample.reasons:
+        if sample.reasons and sample.state == "unknown":  # why the picture cannot be judged
+            self.reasons_label.setText(reasons_words(sample.reasons).capitalize())
+        elif sample.reasons:
             self.reasons_label.setText("Flagged for: " + reasons_words(sample.reasons))
         elif sample.state == "good":
             self.reasons_label.setText("Nothing flagged. Nicely done.")

@@ -94,6 +94,8 @@ def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> s
         key = icon_state(status)
         sample = status.sample
         title = TITLES[key]
+        if key == "uncalibrated" and sample is not None and sample.reasons:
+            title = "Can't judge right now"  # the picture is too dark, blurred or small: the reason follows
         if sample is not None and sample.score is not None and key in ("good", "drifting", "poor"):
             title += f" (score {sample.score:.0f})"
         lines.append(title)

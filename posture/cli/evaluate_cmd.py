@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 from posture.args import Subparsers
+from posture.cli import conditions_cmd
 from posture.cli.analyze_cmd import add_source_args, run_analysis
 from posture.cli.common import parse_span
+from posture.cli.conditions_cmd import parse_conditions
 from posture.errors import UserError
 from posture.evaluation import Evaluation, evaluate, format_confusion, format_table, load_labels
 from posture.pipeline import AnalysisResult
@@ -26,6 +28,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--calibrate-from", type=parse_span, metavar="START:END",
                    help="baseline span in seconds (default 0:8)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    p.add_argument("--conditions", nargs="?", const="all", type=parse_conditions, metavar="NAMES",
+                   help="replay under webcam conditions ('all' or e.g. dim,mirrored) and print one table")
     p.set_defaults(func=run)
     _ = add_source_args  # same options as analyze, declared here explicitly for a clearer --help
 
@@ -51,6 +55,8 @@ def evaluate_clip(clip: str, labels: Path, args: argparse.Namespace) -> Evaluati
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "conditions", None) is not None:
+        return conditions_cmd.run(args, args.calibrate_from or DEFAULT_CALIBRATION)
     evals: list[Evaluation] = []
     if args.all:
         if not args.all.is_dir():
