@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -256,6 +256,7 @@ class BreakWindow(QWidget):
     started = Signal(str)  # routine id, when the routine actually begins
     finished = Signal(object, bool)  # effect ("better"/"same"/"worse" or None), reached the end
     safety_answered = Signal(object)  # SafetyProfile
+    closed = Signal()  # the window was closed, at any page
 
     def __init__(self, routine: Routine, clock: Clock | None = None, needs_safety_screen: bool = False,
                  safety_path: Path | None = None,
@@ -271,6 +272,8 @@ class BreakWindow(QWidget):
         self.result: RoutineFinished | None = None
         self.effect: str | None = None
         self._reported = False
+        # Called with every batch of runner events (camera coaching hooks in here: ui/break_coaching.py).
+        self.event_hooks: list[Callable[[list[RunnerEvent]], None]] = []
         self.pages = QStackedWidget()
         self.safety_page = SafetyPage()
         self.safety_page.answered.connect(self._safety_answered)
@@ -284,10 +287,10 @@ class BreakWindow(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
-        if needs_safety_screen:
-            self.pages.setCurrentIndex(0)
-        else:
-            self.begin()
+        # The routine begins when the window is first shown, not here: `started` must reach the
+        # listeners connected after construction (a break that skipped the safety page went unrecorded).
+        self._needs_safety_screen = needs_safety_screen
+        self.pages.setCurrentIndex(0 if needs_safety_screen else 1)
 
     # -- pages ------------------------------------------------------------------------------------
     def _routine_page(self) -> QWidget:
@@ -333,6 +336,8 @@ class BreakWindow(QWidget):
         text.addWidget(self.step_label)
         text.addWidget(self.instructions)
         text.addWidget(self.notes_label)
+        self.coaching_box = QVBoxLayout()  # filled by BreakCoaching when the camera watches the break
+        text.addLayout(self.coaching_box)
         text.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignLeft)
         text.addStretch(1)
         visuals = QVBoxLayout()
@@ -449,6 +454,8 @@ class BreakWindow(QWidget):
 
     def _render(self, events: list[RunnerEvent]) -> None:
         runner = self.runner
+        for hook in self.event_hooks:
+            hook(events)
         for e in events:
             if isinstance(e, StepStarted):
                 self._show_step(e)
@@ -517,9 +524,15 @@ class BreakWindow(QWidget):
         completed = self.result.completed if self.result is not None else False
         self.finished.emit(self.effect, completed)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._needs_safety_screen:
+            self.begin()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
         if self.runner is not None and self.runner.finished is None:
             self._render(self.runner.stop())
         self._report()
         super().closeEvent(event)
+        self.closed.emit()
