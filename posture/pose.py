@@ -3,7 +3,7 @@
 Two backends sit behind `PoseBackend`, chosen by what the installed mediapipe offers:
 - "legacy": MediaPipe's `solutions.pose` with model_complexity=1 and its face detector, whose models
   ship inside the mediapipe < 0.10.30 wheel (Python 3.11 and 3.12);
-- "tasks": the Tasks `PoseLandmarker` with the lite model vendored in posture/data/models/
+- "tasks": the Tasks `PoseLandmarker` with the full model vendored in posture/data/models/
   (posture/pose_tasks.py), for mediapipe >= 0.10.30, which has no legacy API and ships no model
   (Python 3.13 and later).
 Neither downloads anything. POSTURE_POSE_BACKEND=legacy|tasks forces one (to compare them on one
@@ -251,7 +251,7 @@ def describe_backend() -> str:
         return f"pose backend: misconfigured ({exc})"
     if name == "legacy":
         return f"pose backend: legacy (MediaPipe Pose, full model from the mediapipe {version} wheel)"
-    return f"pose backend: tasks (MediaPipe PoseLandmarker, bundled lite model, mediapipe {version})"
+    return f"pose backend: tasks (MediaPipe PoseLandmarker, bundled full model, mediapipe {version})"
 
 
 def make_pose(tracking: bool = False) -> PoseBackend:
