@@ -20,6 +20,10 @@ MAX_ANCHOR_SPREAD = 0.12
 MAX_HEAD_HEIGHT_SPREAD = 0.05
 MIN_CONFIDENCE = 0.6
 MIN_SAMPLES = 4
+# How many pictures with the person in view a rating needs. The spread of 4 pictures says little about
+# how still someone sat: such a capture is at best "usable", however steady those few happened to be.
+GOOD_MIN_PRESENT = 8
+EXCELLENT_MIN_PRESENT = 15
 
 
 class CaptureRejected(ValueError):
@@ -32,17 +36,24 @@ class CaptureQuality:
     present: int
     anchor_spread: float
     confidence: float
+    seconds: float | None = None  # how long the capture ran, when the caller knows
 
     @property
     def verdict(self) -> str:
-        if self.anchor_spread < 0.03 and self.confidence > 0.9:
+        if self.anchor_spread < 0.03 and self.confidence > 0.9 and self.present >= EXCELLENT_MIN_PRESENT:
             return "excellent"
-        if self.anchor_spread < 0.07:
+        if self.anchor_spread < 0.07 and self.present >= GOOD_MIN_PRESENT:
             return "good"
         return "usable"
 
+    @property
+    def too_few(self) -> bool:
+        """Rated down for the number of pictures, not for moving."""
+        return self.present < GOOD_MIN_PRESENT
 
-def build_baseline(observations: list[MetricSet | None], label: str = "the capture") -> tuple[Baseline, CaptureQuality]:
+
+def build_baseline(observations: list[MetricSet | None], label: str = "the capture",
+                   seconds: float | None = None) -> tuple[Baseline, CaptureQuality]:
     """`observations` holds one entry per sample: the user's metrics, or None when no valid user was seen."""
     total = len(observations)
     present = [m for m in observations if m is not None and m.view is not None]
@@ -80,7 +91,7 @@ def build_baseline(observations: list[MetricSet | None], label: str = "the captu
         baseline = baseline_from_metrics(present)
     except ValueError as exc:
         raise CaptureRejected(f"{label}: {exc}; keep your face and both shoulders in view") from exc
-    quality = CaptureQuality(total, len(present), spread, confidence)
+    quality = CaptureQuality(total, len(present), spread, confidence, seconds)
     meta = dict(baseline.meta)
     meta.update({"samples": total, "present": len(present), "quality": quality.verdict})
     return Baseline(baseline.view, baseline.stats, baseline.anchor, meta), quality

@@ -21,6 +21,7 @@ import numpy as np
 
 from posture.errors import ConfigError
 from posture.landmarks import NUM_LANDMARKS, Landmark, Pose, WorldLandmark
+from posture.native_logs import native_stderr_muted, quiet_native_logging
 
 BackendName = Literal["legacy", "tasks"]
 BACKEND_ENV = "POSTURE_POSE_BACKEND"
@@ -37,8 +38,7 @@ class PoseBackend(Protocol):
 
 def quiet_native_logs() -> None:
     # MediaPipe's C++ side logs to stderr on every graph start; a tray app and a CLI should not.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_native_logging()
 
 
 def to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
@@ -96,21 +96,32 @@ class MediaPipePose:
 
         check_bundled_model(model_complexity)
 
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=not tracking,
-            model_complexity=model_complexity,
-            # MediaPipe's landmark filter assumes consecutive video frames; our samples are 0.5-5 s apart,
-            # so it would blend postures seconds apart. We smooth the score ourselves, in time.
-            smooth_landmarks=False,
-            enable_segmentation=False,
-            min_detection_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
-        )
+        # With a display, graph construction sets up a GL context and prints what no log level silences.
+        with native_stderr_muted():
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=not tracking,
+                model_complexity=model_complexity,
+                # MediaPipe's landmark filter assumes consecutive video frames; our samples are 0.5-5 s apart,
+                # so it would blend postures seconds apart. We smooth the score ourselves, in time.
+                smooth_landmarks=False,
+                enable_segmentation=False,
+                min_detection_confidence=min_confidence,
+                min_tracking_confidence=min_confidence,
+            )
+        self._warm = False
 
     def detect(self, frame_bgr: np.ndarray) -> Pose | None:
         frame = check_frame(frame_bgr)
         h, w = frame.shape[:2]
-        result = self._pose.process(to_rgb(frame))
+        if self._warm:
+            result = self._pose.process(to_rgb(frame))
+        else:
+            # Each model of the graph prints a few lines that no log level silences when it first runs:
+            # the detector on the first frame, the landmark model on the first frame with a person. Until
+            # both have run, fd 2 is muted during the call (and only then: stderr stays the user's).
+            with native_stderr_muted():
+                result = self._pose.process(to_rgb(frame))
+            self._warm = result.pose_landmarks is not None
         if result.pose_landmarks is None:
             return None
         lms = tuple(
@@ -158,13 +169,20 @@ class FaceDetector:
         quiet_native_logs()
         import mediapipe as mp
 
-        self._det = mp.solutions.face_detection.FaceDetection(
-            model_selection=1 if full_range else 0, min_detection_confidence=min_confidence
-        )
+        with native_stderr_muted():
+            self._det = mp.solutions.face_detection.FaceDetection(
+                model_selection=1 if full_range else 0, min_detection_confidence=min_confidence
+            )
+        self._warm = False
 
     def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]:
         frame = check_frame(frame_bgr)
-        result = self._det.process(to_rgb(frame))
+        if self._warm:
+            result = self._det.process(to_rgb(frame))
+        else:
+            with native_stderr_muted():  # the model loads on the first frame (see MediaPipePose.detect)
+                result = self._det.process(to_rgb(frame))
+            self._warm = True
         out: list[FaceBox] = []
         for d in result.detections or []:
             bb = d.location_data.relative_bounding_box

@@ -26,7 +26,7 @@ import numpy as np
 from posture.analyzer import Analysis, Analyzer
 from posture.baseline import Baseline
 from posture.clock import Clock
-from posture.coach.breaks import BreakSuggestion
+from posture.coach.breaks import ON_BREAK, BreakSuggestion
 from posture.coach.nudges import NudgePolicy, NudgeSettings
 from posture.effect_tracker import EffectTracker
 from posture.errors import UserError
@@ -316,7 +316,10 @@ class Session:
             for cb in self._sample_listeners:
                 cb(sample)
             events: list[Event] = list(analysis.events)
-            events += self.nudges.observe(sample.state, sample.reasons)
+            # During a guided break the person is doing their exercises, not slouching at the screen:
+            # no nudge (and no poor episode carried over into the break).
+            on_break = self.breaks is not None and self.breaks.state == ON_BREAK
+            events += self.nudges.observe("unknown" if on_break else sample.state, sample.reasons)
             if self.breaks is not None:
                 events += self.breaks.observe(sample)
             events += self.effects.due(t, wall)

@@ -229,12 +229,13 @@ def test_before_and_after_means() -> None:
         s(END + 60, 80), s(END + 300, 90),
         s(END + 601, 0),  # too late
     ]
-    effect = break_effect(samples, START, END)
+    # The arithmetic alone: how much data a side needs is tested with the desktop items.
+    effect = break_effect(samples, START, END, min_samples=1, min_coverage=0.0)
     assert effect == BreakEffect(65.0, 85.0, 20.0, 2, 2)
 
 
 def test_no_samples_on_one_side_gives_no_delta() -> None:
-    effect = break_effect([s(START - 10, 50)], START, END)
+    effect = break_effect([s(START - 10, 50)], START, END, min_samples=1, min_coverage=0.0)
     assert effect == BreakEffect(50.0, None, None, 1, 0)
     assert break_effect([], START, END) == BreakEffect(None, None, None, 0, 0)
     with pytest.raises(ValueError):

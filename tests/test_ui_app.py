@@ -433,20 +433,43 @@ def test_tooltips_say_what_is_going_on() -> None:
 def test_the_glow_lets_clicks_through_never_takes_focus_and_fades_away(qtbot: Any) -> None:
     from PySide6.QtCore import Qt
 
-    from ui.notify import EdgeGlow
+    from ui.glow import EdgeStripsGlow, TranslucentGlow
 
-    glow = EdgeGlow()
-    qtbot.addWidget(glow)
-    flags = glow.windowFlags()
-    for flag in (Qt.WindowType.WindowTransparentForInput, Qt.WindowType.WindowDoesNotAcceptFocus,
-                 Qt.WindowType.WindowStaysOnTopHint, Qt.WindowType.FramelessWindowHint):
-        assert flags & flag, flag
-    assert glow.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-    assert glow.focusPolicy() == Qt.FocusPolicy.NoFocus
-    glow.glow("#D55E00", hold_ms=20, fade_ms=30)
-    assert glow.isVisible() and glow.running
-    qtbot.waitUntil(lambda: not glow.isVisible(), timeout=3_000)
-    assert glow.strength == 0.0
+    for glow in (TranslucentGlow(), EdgeStripsGlow()):
+        for window in glow.windows():
+            qtbot.addWidget(window)
+            flags = window.windowFlags()
+            for flag in (Qt.WindowType.WindowTransparentForInput, Qt.WindowType.WindowDoesNotAcceptFocus,
+                         Qt.WindowType.WindowStaysOnTopHint, Qt.WindowType.FramelessWindowHint):
+                assert flags & flag, flag
+            assert window.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+            assert window.focusPolicy() == Qt.FocusPolicy.NoFocus
+        glow.glow("#D55E00", hold_ms=20, fade_ms=30)
+        assert glow.isVisible() and glow.running
+        qtbot.waitUntil(lambda g=glow: not g.isVisible(), timeout=3_000)
+        assert glow.strength == 0.0
+
+
+def test_the_glow_needs_no_translucency_where_nothing_composites(qtbot: Any) -> None:
+    """On X11 without a compositor a translucent full-screen window is drawn opaque (a black screen):
+    there the glow is four opaque strips along the edges, covering nothing else."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    from ui.glow import EdgeStripsGlow, TranslucentGlow, make_glow
+
+    assert isinstance(make_glow(platform="wayland"), TranslucentGlow)
+    strips = EdgeStripsGlow(thickness=6)
+    for window in strips.windows():
+        qtbot.addWidget(window)
+        assert not window.testAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+    strips.glow("#D55E00", hold_ms=200, fade_ms=30)
+    qtbot.waitUntil(lambda: strips.strength == 1.0, timeout=3_000)
+    screen = QGuiApplication.primaryScreen().geometry()
+    covered = sum(w.width() * w.height() for w in strips.windows() if w.isVisible())
+    edge = 2 * 6 * screen.width() + 2 * 6 * (screen.height() - 12)
+    assert covered == edge, "exactly a 6-pixel border, nothing of the screen inside it"
+    qtbot.waitUntil(lambda: not strips.isVisible(), timeout=3_000)
 
 
 def test_run_app_runs_a_recording_and_ends_after_the_duration(qtbot: Any) -> None:

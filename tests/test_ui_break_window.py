@@ -94,6 +94,7 @@ def test_pause_freezes_the_countdown_and_skip_and_finish_work(qtbot: Any) -> Non
     assert routine is not None
     window = BreakWindow(routine, clock=clock)
     qtbot.addWidget(window)
+    window.show()  # showing the window is what begins the routine
     qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
     assert window.pause_button.text() == "Resume"
     before = window.ring.text

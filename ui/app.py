@@ -12,7 +12,9 @@ as toasts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sqlite3
 import sys
 import time
@@ -22,7 +24,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCursor
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
@@ -31,14 +33,14 @@ from calibration.services import resolve_baseline, span_builder
 from posture.analyzer import Analysis
 from posture.baseline import Baseline
 from posture.clock import Clock, FakeClock, SystemClock, local_datetime
-from posture.coach.routines import Routine, format_duration, load_catalogue
-from posture.coach.safety import SafetyProfile, default_safety_path, filter_catalogue, load_safety_profile
-from posture.coach.safety import needs_screen as screened
+from posture.coach.routines import Routine, format_duration
+from posture.coach.safety import default_safety_path
 from posture.companion import SourceSpec, build_monitor
 from posture.errors import ConfigError, UserError
 from posture.events import (
     BadFrame,
     BreakSuggested,
+    Calibrated,
     CalibrationFailed,
     CalibrationFits,
     CalibrationMismatch,
@@ -53,10 +55,13 @@ from posture.monitor import Monitor
 from posture.ports import PauseProbe
 from posture.samples import REASONS
 from posture.settings import Settings
+from ui.break_controller import BreakController
 from ui.bridge import MonitorBridge, StatusView
 from ui.notify import Notifier
-from ui.tray_icon import StatusWindow, icon_state, state_icon, tooltip_text
-from ui.worker import BuiltMonitor, MonitorFactory, MonitorWorker
+from ui.quit_signals import QuitOnSignals
+from ui.single_instance import SingleInstance, instance_key
+from ui.tray_icon import StatusWindow, icon_state, menu_status_text, state_icon, tooltip_text
+from ui.worker import BuiltMonitor, Command, MonitorFactory, MonitorWorker
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,9 @@ def apply_live_settings(monitor: Monitor, settings: Settings) -> None:
 
 
 class CompanionApp(QObject):
+    # The baseline the monitor built itself (--calibrate-from), sent from the monitor thread.
+    _span_baseline_ready = Signal(object)
+
     def __init__(self, settings: Settings, make_factory: Callable[[Settings], MonitorFactory], clock: Clock,
                  realtime: bool, store: ProfileStore | None = None, baseline: Baseline | None = None,
                  profile_name: str | None = None, tray_available: bool | None = None,
@@ -137,21 +145,31 @@ class CompanionApp(QObject):
         self._mismatch_note = False
         self._frame_users: set[str] = set()
         self.windows: dict[str, QWidget] = {}
-        self._closing: list[QWidget] = []
         self._shut_down = False
+        self.screenshot: Path | None = None
+        self.calibrate_span: tuple[float, float] | None = None  # --calibrate-from: the monitor builds one
+        self.screenshot_error: str | None = None
 
         self.tray = QSystemTrayIcon(state_icon("away"), self)
         self.tray.setToolTip("Posture Companion\nStarting…")
+        self.notifier = Notifier(self.tray, settings, self.tray_available, self)
+        self.breaks = BreakController(self.worker_submit, self.notifier, self.ui_clock, self.safety_path,
+                                      lambda: self.worker.monitor,
+                                      self._pending_routine,
+                                      self._track, self)
+        self.breaks.changed.connect(self._break_changed)
         self.actions: dict[str, QAction] = {}
         self.menu = self._build_menu()
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._tray_activated)
-        self.notifier = Notifier(self.tray, settings, self.tray_available, self)
         self.status_window: StatusWindow | None = None
         if not self.tray_available:
             self.status_window = StatusWindow(self.menu)
             self.status_window.closed.connect(self.quit)
 
+        self.span_baseline: Baseline | None = None
+        self._span_baseline_ready.connect(self._on_span_baseline)
+        self.menu.aboutToHide.connect(self._menu_closed)
         self.bridge.status_changed.connect(self._on_status)
         self.bridge.events_ready.connect(self._on_events)
         self.bridge.frame_ready.connect(self._on_frame)
@@ -196,6 +214,10 @@ class CompanionApp(QObject):
         if self._frame_users:
             self.worker.submit(lambda m: m.set_frame_listener(self.bridge.post_frame))
         self.worker.start()
+
+    def worker_submit(self, command: Command) -> None:
+        """Run `command` on the monitor thread (whichever worker is current after a restart)."""
+        self.worker.submit(command)
 
     # -- the menu ---------------------------------------------------------------------------------
     def _action(self, key: str, text: str, slot: Callable[[], object], menu: QMenu) -> QAction:
@@ -302,84 +324,47 @@ class CompanionApp(QObject):
         self._rebuild_profiles()
         live = self.windows.get("live_view")
         if live is not None:
-            live.set_baseline(baseline, name)  # type: ignore[attr-defined]
+            self._show_baseline(live)
 
+    def _show_baseline(self, live: QWidget) -> None:
+        if self.baseline is None and self.span_baseline is not None:
+            live.set_baseline(self.span_baseline, source="built from the start of this recording")  # type: ignore[attr-defined]
+        elif self.baseline is None and self.calibrate_span is not None:
+            a, b = self.calibrate_span
+            live.set_pending(f"Learning your upright posture from seconds {a:g}–{b:g} of the "  # type: ignore[attr-defined]
+                             "recording; I start comparing once that part has played.")
+        else:
+            live.set_baseline(self.baseline, self.profile_name)  # type: ignore[attr-defined]
+
+    def _on_span_baseline(self, baseline: object) -> None:
+        if isinstance(baseline, Baseline):
+            self.span_baseline = baseline
+            live = self.windows.get("live_view")
+            if live is not None:
+                self._show_baseline(live)
+
+    # -- breaks (the flow itself lives in ui.break_controller) -------------------------------------
     def answer_break(self, answer: str) -> None:
-        self.worker.submit(lambda m: m.session.answer_break(answer))
-
-    # -- breaks -----------------------------------------------------------------------------------
-    def _safety_profile(self) -> tuple[SafetyProfile | None, bool]:
-        """(answers, asked): a damaged answers file counts as asked, so it is never overwritten."""
-        try:
-            profile = load_safety_profile(self.safety_path)
-        except ConfigError:
-            return None, True
-        return profile, profile is not None
-
-    def _catalogue(self) -> tuple[Routine, ...]:
-        monitor = self.worker.monitor
-        breaks = monitor.breaks if monitor is not None else None
-        if breaks is not None:
-            return breaks.catalogue.routines  # an immutable snapshot: safe to read from this thread
-        try:
-            return filter_catalogue(load_catalogue(), self._safety_profile()[0]).routines
-        except ConfigError:
-            return ()
+        self.breaks.answer(answer)
 
     def start_break(self, routine_id: str | None) -> bool:
-        """Open the guided break for `routine_id`, the waiting suggestion, or a short general one."""
-        if "break" in self.windows:
-            self.windows["break"].raise_()
-            return False
-        pending_break = self.status.break_pending if self.status else None
-        pending = pending_break.routine_id if pending_break is not None else None
-        routines = {r.id: r for r in self._catalogue()}
-        rid = routine_id or pending
-        if rid is None or rid not in routines:
-            micro = [r for r in routines.values() if r.kind == "micro"]
-            rid = next((r.id for r in micro if r.focus == "general"), micro[0].id if micro else None)
-        if rid is None or rid not in routines:
-            self.notifier.notify("info", "No break to start", "The routines file could not be read.")
-            return False
-        _profile, asked = self._safety_profile()
-        try:
-            full = load_catalogue().get(rid)
-        except ConfigError:
-            full = None
-        needs_screen = not asked and full is not None and screened(full)  # acupressure or neck movement
+        return self.breaks.start(routine_id)
 
-        def refilter(p: SafetyProfile) -> Routine | None:
-            return filter_catalogue(load_catalogue(), p).get(rid)
+    def _catalogue(self) -> tuple[Routine, ...]:
+        return self.breaks.catalogue()
 
-        from ui.break_window import BreakWindow
+    def _pending_routine(self) -> str | None:
+        pending = self.status.break_pending if self.status else None
+        return pending.routine_id if pending is not None else None
 
-        window = BreakWindow(routines[rid], clock=self.ui_clock, needs_safety_screen=needs_screen,
-                             safety_path=self.safety_path, refilter=refilter)
-        use_pending = pending == rid
-        window.safety_answered.connect(self._safety_answered)
-        window.started.connect(lambda r: self._break_started(r, use_pending))
-        window.finished.connect(self._break_finished)
-        self._track("break", window)
-        window.show()
-        return True
-
-    def _safety_answered(self, profile: SafetyProfile) -> None:
-        self.worker.submit(lambda m: m.breaks.set_safety_profile(profile) if m.breaks is not None else None)
-
-    def _break_started(self, routine_id: str, use_pending: bool) -> None:
-        def command(m: Monitor) -> None:
-            if m.breaks is not None and not m.session.start_break(routine_id, take_pending=use_pending):
-                log.info("routine %s is not offered after the safety answers; not recorded", routine_id)
-
-        self.worker.submit(command)
-
-    def _break_finished(self, effect: str | None, completed: bool) -> None:
-        self.worker.submit(lambda m: m.session.finish_break(effect, completed))
+    def _break_changed(self) -> None:
+        if self.breaks.active:
+            self.notifier.quiet_down()  # a nudge showing when the break began has had its answer
 
     # -- windows ----------------------------------------------------------------------------------
     def _track(self, key: str, window: QWidget) -> None:
         self.windows[key] = window
-        # LiveView/CalibrationWizard say `closed`; QDialog and the break window say `finished`.
+        # LiveView, CalibrationWizard and the break window say `closed`; QDialog says `finished`.
         closed = getattr(window, "closed", None) or getattr(window, "finished", None)
         if closed is not None:
             closed.connect(lambda *_: self._window_closed(key, window))
@@ -389,9 +374,10 @@ class CompanionApp(QObject):
             self._want_frames(key, False)
         if self.windows.get(key) is window:
             del self.windows[key]
-            # Let go of it after the signal returns: deleting a window inside its own closeEvent crashes.
-            self._closing.append(window)
-            QTimer.singleShot(0, self._closing.clear)
+            # Delete it once the event loop is back (deleting a window inside its own closeEvent crashes).
+            # Dropping the Python reference is not enough: the signal connections made here hold the
+            # window, so every closed live view, wizard or break window used to stay in memory.
+            window.deleteLater()
 
     def _want_frames(self, who: str, on: bool) -> None:
         """Frames leave the monitor only while the live view or the wizard is open (privacy)."""
@@ -409,7 +395,7 @@ class CompanionApp(QObject):
             from ui.live_view import LiveView
 
             window = LiveView()
-            window.set_baseline(self.baseline, self.profile_name)
+            self._show_baseline(window)
             self._track("live_view", window)
             self._want_frames("live_view", True)
         window.show()
@@ -496,23 +482,37 @@ class CompanionApp(QObject):
             tip += f"\n{self.finish_message}"
         if tip != self.tray.toolTip():
             self.tray.setToolTip(tip)
-            self.status_action.setText(tip.split("\n")[1] if "\n" in tip else tip)
             if self.status_window is not None:
                 self.status_window.show_state(key, tip)
+        self._menu_status = menu_status_text(status)
+        if not self.menu.isVisible():
+            # An open menu is never re-laid out under the pointer: it would grow, shrink and creep off
+            # the screen edge every second. It catches up when it closes.
+            self._menu_closed()
         paused = status.paused_reason == "paused"
         self.actions["resume"].setVisible(paused)
         self.pause_menu.setEnabled(not paused)
+
+    def _menu_closed(self) -> None:
+        text = getattr(self, "_menu_status", None)
+        if text is not None and text != self.status_action.text():
+            self.status_action.setText(text)
 
     def _on_events(self, events: list[Event]) -> None:
         for event in events:
             self.handle_event(event)
 
     def handle_event(self, e: Event) -> None:
+        if isinstance(e, NudgeShown | BreakSuggested) and self.breaks.active:
+            # Someone doing their neck exercises is not slouching at the screen: no notice, no glow.
+            log.info("%s held back during a guided break", e.kind)
+            return
         match e:
             case NudgeShown(reasons=reasons, text=text):
                 title = REASONS.get(reasons[0], "Posture check").capitalize() if reasons else "Posture check"
                 self.notifier.notify("nudge", title, text, on_click=self.open_live_view,
-                                     hint="Click to see what I noticed.", sound=True, glow="poor")
+                                     hint="Click to see what I noticed.", sound=True, glow="poor",
+                                     action="See what I noticed")
             case NudgeWithdrawn():  # also sent before a recovery
                 if self.notifier.toast.isVisible() and self.notifier.history and \
                         self.notifier.history[-1].kind == "nudge":
@@ -521,7 +521,7 @@ class CompanionApp(QObject):
                 self.notifier.notify("break", "Time for a short break", text,
                                      on_click=lambda: self.start_break(routine),
                                      hint="Click to start. “Take a break now” in the menu can postpone it.",
-                                     sound=True, glow="break")
+                                     sound=True, glow="break", action="Start the break")
             case CameraLost():
                 if not self._camera_note:  # one note per fault, then quiet retries
                     self._camera_note = True
@@ -543,6 +543,9 @@ class CompanionApp(QObject):
                 self.notifier.notify("info", f"The {changed} has changed since you calibrated",
                                      "I'm still judging, but a new calibration would be fairer.",
                                      on_click=self.open_wizard)
+            case Calibrated(source="span"):
+                ready = self._span_baseline_ready
+                self.worker.submit(lambda m: ready.emit(m.session.baseline))
             case CalibrationFailed(error=error):
                 self.notifier.notify("info", "Calibration didn't work", error, on_click=self.open_wizard)
             case BadFrame(error=error):
@@ -555,10 +558,34 @@ class CompanionApp(QObject):
         self.finish_message = message or None
         if message:
             self.notifier.notify("info", "Watching stopped", message)
+            say(f"Watching stopped: {message}")
         if self.status is not None:
             self._on_status(replace(self.status, ended=True))
+            if self.status.ended and not message:
+                say("The recording has ended." + ("" if self.quit_when_done else
+                                                  " Quit from the tray menu, or press Ctrl-C here."))
+        if self.screenshot is not None:
+            self._save_screenshot(self.screenshot)
         if self.quit_when_done:
             QTimer.singleShot(0, self.quit)
+
+    def _save_screenshot(self, png: Path) -> None:
+        """The dashboard of what was just recorded, saved without showing a window (`make demo`)."""
+        from ui.dashboard_cmd import save_dashboard_screenshot
+
+        try:
+            save_dashboard_screenshot(self.db, png)
+        except (UserError, OSError, sqlite3.Error) as exc:
+            self.screenshot_error = str(exc)
+            return
+        say(f"dashboard screenshot saved to {png}")
+
+    def quit_on_signal(self, signum: int) -> None:
+        say("Stopping: the session is closed and the history saved.")
+        self.quit()
+
+    def already_running(self) -> None:
+        self.notifier.notify("info", "Already running", "Posture Companion is already watching: this is its icon.")
 
 
 def build_companion(args: argparse.Namespace, settings: Settings, tray_available: bool | None = None,
@@ -597,9 +624,17 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
         return monitor_factory(s, live_spec, clock, baseline, db, history, span, environment)
 
     duration = getattr(args, "duration", None)
-    return CompanionApp(settings, make_factory, clock, realtime, store=store, baseline=baseline,
-                        profile_name=profile_name, tray_available=tray_available, max_seconds=duration,
-                        quit_when_done=duration is not None, db=db)
+    app = CompanionApp(settings, make_factory, clock, realtime, store=store, baseline=baseline,
+                       profile_name=profile_name, tray_available=tray_available, max_seconds=duration,
+                       quit_when_done=duration is not None, db=db)
+    app.calibrate_span = span if baseline is None else None
+    return app
+
+
+def say(text: str) -> None:
+    """One line on the terminal the app was started from (there may be none: then nothing)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, flush=True)
 
 
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
@@ -607,8 +642,32 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Posture Companion")
     app.setQuitOnLastWindowClosed(False)  # closing a window must not end the tray app
-    companion = build_companion(args, settings)
+    guard = single_instance_guard(args, settings)
+    if guard is not None and not guard.acquire():
+        pid = guard.owner_pid()
+        guard.tell_owner()
+        print("error: Posture Companion is already running" + (f" (process {pid})" if pid else "")
+              + "; use its tray icon, or quit it first", file=sys.stderr)
+        return 1
+    try:
+        companion = build_companion(args, settings)
+    except BaseException:
+        if guard is not None:
+            guard.release()
+        raise
+    if guard is not None:
+        guard.activated.connect(companion.already_running)
+    screenshot: Path | None = getattr(args, "screenshot", None)
+    if screenshot is not None:
+        # `make demo` on a desktop: play the recording, save the dashboard, end (it used to wait forever).
+        companion.quit_when_done = True
+        companion.screenshot = screenshot
+    signals = QuitOnSignals(companion.quit_on_signal)
+    signals.install()
     companion.start()
+    say("Posture Companion is running: its icon is in the system tray"
+        + ("" if companion.tray_available else " (no tray here, so a small status window stands in)")
+        + ". Quit from its menu, or press Ctrl-C here.")
     if companion.baseline is None and not getattr(args, "calibrate_from", None):
         def welcome() -> None:
             if companion.worker.running:
@@ -619,6 +678,32 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
 
         QTimer.singleShot(1500, companion, welcome)
     try:
-        return int(app.exec())
+        rc = int(app.exec())
     finally:
         companion.shutdown()
+        signals.uninstall()
+        if guard is not None:
+            guard.release()
+    if companion.screenshot_error:
+        print(f"error: {companion.screenshot_error}", file=sys.stderr)
+        return 2
+    if signals.received and signals.received[-1] == signal.SIGINT:
+        return 130
+    return rc
+
+
+def single_instance_guard(args: argparse.Namespace, settings: Settings) -> SingleInstance | None:
+    spec_camera: int | None = None
+    source = getattr(args, "source", None)
+    if source is None:
+        spec_camera = settings.camera_index
+    elif str(source).isdigit():
+        spec_camera = int(source)
+    history = not getattr(args, "no_history", False)
+    db = getattr(args, "db", None)
+    if history and db is None:
+        from posture.store import resolve_db_path
+
+        db = resolve_db_path(None)
+    key = instance_key(spec_camera, Path(db) if db is not None else None, history)
+    return SingleInstance(key) if key is not None else None

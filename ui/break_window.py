@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -256,6 +256,7 @@ class BreakWindow(QWidget):
     started = Signal(str)  # routine id, when the routine actually begins
     finished = Signal(object, bool)  # effect ("better"/"same"/"worse" or None), reached the end
     safety_answered = Signal(object)  # SafetyProfile
+    closed = Signal()  # the window was closed, at any page
 
     def __init__(self, routine: Routine, clock: Clock | None = None, needs_safety_screen: bool = False,
                  safety_path: Path | None = None,
@@ -284,10 +285,10 @@ class BreakWindow(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
-        if needs_safety_screen:
-            self.pages.setCurrentIndex(0)
-        else:
-            self.begin()
+        # The routine begins when the window is first shown, not here: `started` must reach the
+        # listeners connected after construction (a break that skipped the safety page went unrecorded).
+        self._needs_safety_screen = needs_safety_screen
+        self.pages.setCurrentIndex(0 if needs_safety_screen else 1)
 
     # -- pages ------------------------------------------------------------------------------------
     def _routine_page(self) -> QWidget:
@@ -517,9 +518,15 @@ class BreakWindow(QWidget):
         completed = self.result.completed if self.result is not None else False
         self.finished.emit(self.effect, completed)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._needs_safety_screen:
+            self.begin()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
         if self.runner is not None and self.runner.finished is None:
             self._render(self.runner.stop())
         self._report()
         super().closeEvent(event)
+        self.closed.emit()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDateEdit,
     QGridLayout,
@@ -126,6 +126,25 @@ def _merge_series(old: MinuteSeries, new: MinuteSeries) -> MinuteSeries:
     )
 
 
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+DEFAULT_SIZE = (1400, 940)
+
+
+def fitting_size(wanted: tuple[int, int], margin: int = 48) -> tuple[int, int]:
+    """`wanted`, shrunk to the screen's free area (minus room for a frame), so the title bar and close
+    button are always on screen: 1400×940 does not fit a 1366×768 laptop."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return wanted
+    area = screen.availableGeometry()
+    if area.width() <= 0 or area.height() <= 0:
+        return wanted
+    return min(wanted[0], area.width() - margin), min(wanted[1], area.height() - margin)
+
+
 class Dashboard(QWidget):
     """The dashboard window. `poll()` is the live-update hook (a QTimer calls it every `poll_ms`)."""
 
@@ -153,7 +172,7 @@ class Dashboard(QWidget):
         self.setWindowTitle("Posture Companion — history")
         self.setStyleSheet(f"Dashboard {{ background: {PAGE_BG}; }}")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.resize(1400, 940)
+        self.resize(*fitting_size(DEFAULT_SIZE))
 
         self.timeline = TimelinePanel()
         self.trend = TrendPanel()
@@ -182,12 +201,12 @@ class Dashboard(QWidget):
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.setFont(_font(11))
-        self.date_edit.setMaximumDate(QDate(self._today()))
-        self.date_edit.setDate(QDate(self.day))
+        self.date_edit.setMaximumDate(_qdate(self._today()))
+        self.date_edit.setDate(_qdate(self.day))
         self.date_edit.dateChanged.connect(lambda d: self.set_day(d.toPython()))
         today = QPushButton("Today")
         today.setFont(_font(10.5))
-        today.clicked.connect(lambda: self.date_edit.setDate(QDate(self._today())))
+        today.clicked.connect(lambda: self.date_edit.setDate(_qdate(self._today())))
         self.status = QLabel()
         self.status.setFont(_font(10))
         self.status.setStyleSheet(f"color: {MUTED};")
@@ -233,7 +252,7 @@ class Dashboard(QWidget):
             return
         self.day = day
         if self.date_edit.date().toPython() != day:
-            self.date_edit.setDate(QDate(day))  # re-enters set_day, which then returns early
+            self.date_edit.setDate(_qdate(day))  # re-enters set_day, which then returns early
         self.refresh()
 
     def refresh(self) -> None:

@@ -64,6 +64,8 @@ def save_dashboard_screenshot(db: str | Path | None, png: str | Path, day: date 
     if png.suffix.lower() != ".png":
         raise UserError(f"--screenshot needs a .png file name, got {png}")
     app = _application(offscreen=True)
+    from PySide6.QtCore import Qt
+
     from posture.store.queries import history_range, open_reader
     from ui.dashboard import Dashboard
 
@@ -80,6 +82,8 @@ def save_dashboard_screenshot(db: str | Path | None, png: str | Path, day: date 
     window = Dashboard(path, day=day, poll_ms=0)
     try:
         window.resize(*SCREENSHOT_SIZE)
+        # Laid out and painted, never put on a real screen (the tray app saves it this way on a desktop).
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         window.show()
         app.processEvents()
         try:

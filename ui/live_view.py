@@ -215,15 +215,25 @@ class LiveView(QWidget):
         layout.addLayout(side, 2)
         self.resize(980, 480)
         self._baseline: Baseline | None = None
+        self._pending = False
         self.frames_shown = 0
 
-    def set_baseline(self, baseline: Baseline | None, profile: str | None = None) -> None:
+    def set_pending(self, text: str) -> None:
+        """No baseline yet, but one is on its way (built from the start of a recording)."""
+        self._pending = True
+        self.set_baseline(None)
+        self.baseline_label.setText(text)
+
+    def set_baseline(self, baseline: Baseline | None, profile: str | None = None, source: str | None = None) -> None:
+        """`profile` names the saved profile; `source` says where an unsaved baseline came from."""
+        if baseline is not None:
+            self._pending = False
         self._baseline = baseline
         if baseline is None:
             self.baseline_label.setText("No calibration yet: choose “Calibrate…” in the menu, and I'll compare "
                                         "with your own upright posture.")
         else:
-            where = f"profile “{profile}”, " if profile else ""
+            where = f"{source}, " if source else f"profile “{profile}”, " if profile else ""
             quality = baseline.meta.get("quality")
             self.baseline_label.setText(f"Compared with your upright baseline ({where}{baseline.view} view"
                                         + (f", {quality} capture" if quality else "") + ").")
@@ -249,7 +259,8 @@ class LiveView(QWidget):
             why = analysis.detection.validity.reason if analysis.detection is not None else "nobody in view"
             text = f"Not judged: {why}"
         elif self._baseline is None:
-            text = "Not judged: no calibration yet"
+            text = "Not judged yet: learning your upright posture" if self._pending else \
+                "Not judged: no calibration yet"
         else:
             text = "Not judged right now"
         self.state_label.setText(text)

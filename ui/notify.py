@@ -15,21 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import (
-    Property,
-    QEasingCurve,
-    QObject,
-    QPropertyAnimation,
-    QRect,
-    QSequentialAnimationGroup,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import QColor, QGuiApplication, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon, QVBoxLayout, QWidget
 
 from posture.settings import Settings
+from ui.desktop_notifications import DesktopNotifications
+from ui.glow import Glow, make_glow
 
 TOAST_SECONDS = 10
 GLOW_COLOURS = {"poor": "#D55E00", "break": "#0072B2", "info": "#009E73"}
@@ -40,7 +32,7 @@ class Notice:
     kind: str  # "nudge", "break", "info"
     title: str
     text: str
-    via: str  # "tray", "toast" or "none" (notifications off)
+    via: str  # "desktop" (the notification service), "tray", "toast" or "none" (notifications off)
 
 
 class Toast(QWidget):
@@ -90,80 +82,6 @@ class Toast(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.hide()
         self.clicked.emit()
-
-
-class EdgeGlow(QWidget):
-    """A thin coloured border round the whole screen that fades in and out.
-
-    Click-through (WindowTransparentForInput), never focused (WindowDoesNotAcceptFocus, shown without
-    activating), always on top, translucent: it can only be seen, never get in the way.
-    """
-
-    def __init__(self, thickness: int = 6) -> None:
-        flags = (Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool
-                 | Qt.WindowType.WindowTransparentForInput | Qt.WindowType.WindowDoesNotAcceptFocus
-                 | Qt.WindowType.X11BypassWindowManagerHint)
-        super().__init__(None, flags)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.thickness = thickness
-        self._colour = QColor(GLOW_COLOURS["poor"])
-        self._strength = 0.0
-        self._anim = QSequentialAnimationGroup(self)
-        self._anim.finished.connect(self.hide)
-
-    def _get_strength(self) -> float:
-        return self._strength
-
-    def _set_strength(self, value: float) -> None:
-        self._strength = value
-        self.update()
-
-    # Animated rather than windowOpacity: per-window opacity is not supported by every compositor.
-    strength = Property(float, _get_strength, _set_strength)
-
-    def glow(self, colour: str, hold_ms: int = 2500, fade_ms: int = 900) -> None:
-        self._colour = QColor(colour)
-        screen = QGuiApplication.primaryScreen()
-        if screen is not None:
-            self.setGeometry(screen.geometry())
-        self._anim.stop()
-        self._anim.clear()
-        fade_in = QPropertyAnimation(self, b"strength", self)
-        fade_in.setDuration(fade_ms)
-        fade_in.setStartValue(self._strength)
-        fade_in.setEndValue(1.0)
-        fade_in.setEasingCurve(QEasingCurve.Type.InOutSine)
-        fade_out = QPropertyAnimation(self, b"strength", self)
-        fade_out.setDuration(fade_ms * 2)
-        fade_out.setStartValue(1.0)
-        fade_out.setEndValue(0.0)
-        fade_out.setEasingCurve(QEasingCurve.Type.InOutSine)
-        self._anim.addAnimation(fade_in)
-        self._anim.addPause(hold_ms)
-        self._anim.addAnimation(fade_out)
-        self.show()
-        self._anim.start()
-
-    @property
-    def running(self) -> bool:
-        return self._anim.state() == QSequentialAnimationGroup.State.Running
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if self._strength <= 0:
-            return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRect(0, 0, self.width(), self.height())
-        # A few nested strokes whose alpha falls off inward: a soft edge rather than a hard frame.
-        for i in range(self.thickness):
-            c = QColor(self._colour)
-            c.setAlphaF(max(0.0, min(1.0, self._strength * 0.85 * (1 - i / self.thickness))))
-            p.setPen(QPen(c, 1))
-            p.drawRect(rect.adjusted(i, i, -i - 1, -i - 1))
-        p.end()
 
 
 class Chime:
@@ -227,14 +145,24 @@ class Notifier(QObject):
     shown = Signal(object)  # Notice
 
     def __init__(self, tray: QSystemTrayIcon, settings: Settings, tray_available: bool | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, desktop: DesktopNotifications | str | None = "auto") -> None:
         super().__init__(parent)
+        if desktop == "auto":
+            # Offscreen (tests, a headless box) there is no desktop to notify.
+            desktop = (None if QGuiApplication.platformName() in ("offscreen", "minimal")
+                       else DesktopNotifications.open(self))
+        assert not isinstance(desktop, str)
+        self.desktop: DesktopNotifications | None = desktop
+        self._desktop_clicks: dict[int, Callable[[], object]] = {}
+        if desktop is not None:
+            desktop.action_invoked.connect(self._desktop_action)
+            desktop.closed.connect(lambda nid, _reason: self._desktop_clicks.pop(nid, None))
         self.tray = tray
         self.settings = settings
         self.tray_available = (QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None
                                else tray_available)
         self.toast = Toast()
-        self.glow = EdgeGlow()
+        self.glow: Glow = make_glow(parent=self)
         self._chime: Chime | None = None
         self._on_click: Callable[[], object] | None = None
         self.history: list[Notice] = []
@@ -246,12 +174,23 @@ class Notifier(QObject):
         self.settings = settings
 
     def notify(self, kind: str, title: str, text: str, on_click: Callable[[], object] | None = None,
-               hint: str = "", sound: bool = False, glow: str | None = None) -> Notice:
-        """`sound` and `glow` are wishes; the settings decide whether they happen."""
+               hint: str = "", sound: bool = False, glow: str | None = None, action: str = "Open") -> Notice:
+        """`sound` and `glow` are wishes; the settings decide whether they happen. `action` labels the
+        button a notification service shows for `on_click` (a click on the notice does the same)."""
         self._on_click = on_click
         via = "none"
         if self.settings.notifications:
-            if self.tray_available and QSystemTrayIcon.supportsMessages():
+            nid = None
+            if self.desktop is not None:
+                actions = [("default", action), ("open", action)] if on_click is not None else []
+                nid = self.desktop.notify(title, text, actions)
+            if nid is not None:
+                if on_click is not None:
+                    self._desktop_clicks[nid] = on_click
+                    while len(self._desktop_clicks) > 20:  # notices nobody answered
+                        del self._desktop_clicks[next(iter(self._desktop_clicks))]
+                via = "desktop"
+            elif self.tray_available and QSystemTrayIcon.supportsMessages():
                 body = f"{text}\n{hint}" if hint else text
                 self.tray.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 10_000)
                 via = "tray"
@@ -271,11 +210,23 @@ class Notifier(QObject):
         self.shown.emit(notice)
         return notice
 
+    def _desktop_action(self, nid: int, key: str) -> None:
+        action = self._desktop_clicks.pop(nid, None)
+        if action is not None:
+            action()
+
     def _clicked(self) -> None:
         action, self._on_click = self._on_click, None
         if action is not None:
             action()
 
-    def close(self) -> None:
+    def quiet_down(self) -> None:
+        """Take away what is on screen now (toast, glow)."""
         self.toast.hide()
         self.glow.hide()
+
+    def close(self) -> None:
+        self.quiet_down()
+        if self.desktop is not None:
+            self.desktop.close()
+            self.desktop = None

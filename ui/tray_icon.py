@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QColor, QFont, QIcon, QPainter, QPainterP
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from posture.samples import REASONS
+from posture.scoring import state_from_score
 from ui.bridge import StatusView
 
 ICON_STATES: tuple[str, ...] = ("good", "drifting", "poor", "away", "paused", "uncalibrated")
@@ -74,6 +75,35 @@ def reasons_words(reasons: tuple[str, ...]) -> str:
     return ", ".join(REASONS.get(r, r.replace("_", " ")) for r in reasons)
 
 
+RANK = {"poor": 0, "drifting": 1, "good": 2}
+
+
+def score_words(state: str, score: float) -> str:
+    """The score beside the state. The state holds for a few seconds after the score crosses a band
+    (so the icon doesn't flicker); say which way it is heading rather than show "Good (score 2)"."""
+    now = state_from_score(score)
+    if now == state or now not in RANK or state not in RANK:
+        return f"score {score:.0f}"
+    heading = "improving" if RANK[now] > RANK[state] else "slipping"
+    return f"{heading}: score {score:.0f}"
+
+
+def menu_status_text(status: StatusView | None) -> str:
+    """The menu's first line: short (a long line makes the whole menu wide) and without the score, so
+    it changes only when the state does."""
+    if status is None:
+        return "Starting…"
+    if status.ended:
+        return "The recording has ended"
+    if status.paused_reason is not None:
+        return "Paused" if status.paused_reason == "paused" else pause_words(status.paused_reason).split(":")[0]
+    if not status.calibrated:
+        return "Not calibrated yet"
+    if not status.calibration_fits:
+        return "Your setup seems to have changed"
+    return TITLES[icon_state(status)]
+
+
 def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> str:
     """Title line, then the score and reasons (or why nothing is judged), in plain words."""
     lines = ["Posture Companion"]
@@ -97,7 +127,7 @@ def tooltip_text(status: StatusView | None, pause_until: str | None = None) -> s
         if key == "uncalibrated" and sample is not None and sample.reasons:
             title = "Can't judge right now"  # the picture is too dark, blurred or small: the reason follows
         if sample is not None and sample.score is not None and key in ("good", "drifting", "poor"):
-            title += f" (score {sample.score:.0f})"
+            title += f" ({score_words(key, sample.score)})"
         lines.append(title)
         if sample is not None and sample.reasons:
             lines.append(reasons_words(sample.reasons).capitalize())

@@ -362,7 +362,8 @@ class CalibrationWizard(QWidget):
         self._enter("result")
         self.pages.setCurrentIndex(2)
         try:
-            self.baseline, self.quality = build_baseline(self.observations, label="The capture")
+            self.baseline, self.quality = build_baseline(self.observations, label="The capture",
+                                                         seconds=self.capture_s)
         except CaptureRejected as exc:
             self.baseline, self.quality, self.rejection = None, None, str(exc)
             self.verdict_label.setText("That didn't work this time")
@@ -372,10 +373,17 @@ class CalibrationWizard(QWidget):
         q = self.quality
         words = {"excellent": "Excellent capture", "good": "Good capture", "usable": "Usable capture"}
         self.verdict_label.setText(words.get(q.verdict, q.verdict.capitalize()))
-        extra = (" You moved a little; a steadier capture makes judgements finer."
-                 if q.verdict == "usable" else "")
+        if q.too_few:
+            extra = (f" Only {q.present} pictures in {self.capture_s:g} seconds: the camera or the computer was "
+                     "slow, so this baseline rests on very little. It works, but trying again with other apps "
+                     "closed gives a firmer one.")
+            held = ""
+        elif q.verdict == "usable":
+            extra, held = " You moved a little; a steadier capture makes judgements finer.", ""
+        else:
+            extra, held = "", ", and held still"
         self.detail_label.setText(
-            f"You were in view in {q.present} of {q.samples} pictures, and held still.{extra}\n\n"
+            f"You were in view in {q.present} of {q.samples} pictures in {self.capture_s:g} seconds{held}.{extra}\n\n"
             f"Save it as “{self.name_edit.text().strip()}” to start judging posture against it.")
         self.save_button.setEnabled(True)
 

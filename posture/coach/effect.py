@@ -13,6 +13,11 @@ from typing import Protocol
 from posture.events import BreakEffectMeasured
 
 WINDOW_S = 10 * 60.0
+# A side of the comparison counts only when its samples cover at least half of the window and are not
+# a handful: "10 min after" from 7 s of data (a recording that ended right after the break) is no
+# measurement, so that side stays empty and no difference is claimed.
+MIN_COVERAGE = 0.5
+MIN_SAMPLES = 20
 
 
 class Scored(Protocol):
@@ -45,23 +50,35 @@ class BreakEffect:
 
 
 def break_effect(samples: Iterable[Scored], started_wall: float, ended_wall: float,
-                 window_s: float = WINDOW_S) -> BreakEffect:
-    """Mean score over [start - window, start) against (end, end + window]."""
+                 window_s: float = WINDOW_S, min_samples: int = MIN_SAMPLES,
+                 min_coverage: float = MIN_COVERAGE) -> BreakEffect:
+    """Mean score over [start - window, start) against (end, end + window]; a side whose samples cover
+    less than half its window (or are fewer than `MIN_SAMPLES`) has no mean, and then no delta."""
     if ended_wall < started_wall:
         raise ValueError("a break cannot end before it starts")
     before: list[float] = []
     after: list[float] = []
+    before_walls: list[float] = []
+    after_walls: list[float] = []
     for s in samples:
         if s.score is None or s.state == "away":
             continue
         if started_wall - window_s <= s.wall < started_wall:
             before.append(s.score)
+            before_walls.append(s.wall)
         elif ended_wall < s.wall <= ended_wall + window_s:
             after.append(s.score)
-    mean_before = sum(before) / len(before) if before else None
-    mean_after = sum(after) / len(after) if after else None
+            after_walls.append(s.wall)
+    mean_before = _mean_if_enough(before, before_walls, min_samples, min_coverage * window_s)
+    mean_after = _mean_if_enough(after, after_walls, min_samples, min_coverage * window_s)
     delta = None if mean_before is None or mean_after is None else mean_after - mean_before
     return BreakEffect(mean_before, mean_after, delta, len(before), len(after))
+
+
+def _mean_if_enough(scores: list[float], walls: list[float], min_samples: int, min_span_s: float) -> float | None:
+    if not scores or len(scores) < min_samples or max(walls) - min(walls) < min_span_s:
+        return None
+    return sum(scores) / len(scores)
 
 
 def effect_event(effect: BreakEffect, t: float, wall: float, routine_id: str) -> BreakEffectMeasured:
