@@ -16,6 +16,9 @@ from datetime import date, timedelta
 from typing import Literal
 
 from posture.samples import REASONS
+from posture.store.mobility import MobilitySummary
+from posture.store.mobility import report_lines as mobility_report_lines
+from posture.store.mobility import summarize as summarize_mobility
 from posture.store.queries import (
     StateTotals,
     StoredEvent,
@@ -103,6 +106,7 @@ class Report:
     breaks: BreakSummary
     worst_hour: tuple[int, float] | None  # (local hour, poor share)
     reasons: tuple[tuple[str, float], ...]  # (reason key, seconds), largest first
+    mobility: MobilitySummary | None = None  # range of motion from watched breaks (posture/store/mobility.py)
 
     @property
     def empty(self) -> bool:
@@ -189,6 +193,7 @@ def build_report(conn: sqlite3.Connection, period: Period) -> Report:
         breaks=summarize_breaks(events_between(conn, start, end)),
         worst_hour=worst_hour(conn, start, end, PERIOD_DAYS[period.kind]),
         reasons=tuple(reason_seconds(conn, start, end).items()),
+        mobility=summarize_mobility(conn, start, end, prev_start),
     )
 
 
@@ -237,6 +242,7 @@ def render_report(report: Report) -> str:
     if report.empty:
         where = "for this day" if report.period.kind == "day" else f"in these {report.period.noun()}"
         lines.append(f"No posture history {where}.")
+        lines += mobility_report_lines(report.mobility, LABEL_WIDTH)
         return "\n".join(lines) + "\n"
     lines.append(
         _line(
@@ -264,6 +270,7 @@ def render_report(report: Report) -> str:
     else:
         lines.append(_line("Main reasons", "none recorded"))
     lines.append(_line("Trend", _trend_text(report)))
+    lines += mobility_report_lines(report.mobility, LABEL_WIDTH)
     return "\n".join(lines) + "\n"
 
 

@@ -272,6 +272,8 @@ class BreakWindow(QWidget):
         self.result: RoutineFinished | None = None
         self.effect: str | None = None
         self._reported = False
+        # Called with every batch of runner events (camera coaching hooks in here: ui/break_coaching.py).
+        self.event_hooks: list[Callable[[list[RunnerEvent]], None]] = []
         self.pages = QStackedWidget()
         self.safety_page = SafetyPage()
         self.safety_page.answered.connect(self._safety_answered)
@@ -334,6 +336,8 @@ class BreakWindow(QWidget):
         text.addWidget(self.step_label)
         text.addWidget(self.instructions)
         text.addWidget(self.notes_label)
+        self.coaching_box = QVBoxLayout()  # filled by BreakCoaching when the camera watches the break
+        text.addLayout(self.coaching_box)
         text.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignLeft)
         text.addStretch(1)
         visuals = QVBoxLayout()
@@ -450,6 +454,8 @@ class BreakWindow(QWidget):
 
     def _render(self, events: list[RunnerEvent]) -> None:
         runner = self.runner
+        for hook in self.event_hooks:
+            hook(events)
         for e in events:
             if isinstance(e, StepStarted):
                 self._show_step(e)

@@ -56,6 +56,7 @@ from ui.dashboard_panels import (
     TrendPanel,
     _font,
 )
+from ui.mobility_panel import MobilityPanel
 
 RANGE_DAYS = 30
 HEATMAP_DAYS = 84  # twelve weeks: enough Mondays-at-3pm for a pattern to show
@@ -179,6 +180,7 @@ class Dashboard(QWidget):
         self.heatmap = HeatmapPanel()
         self.reasons = ReasonsPanel()
         self.breaks = BreaksPanel()
+        self.mobility = MobilityPanel()  # range of motion from watched breaks (ui/mobility_panel.py)
         self._build_layout()
         # Start with the window focused, not the date field (whose day name would show selected).
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -225,6 +227,8 @@ class Dashboard(QWidget):
         grid.addWidget(self.heatmap, 1, 1)
         grid.addWidget(self.reasons, 2, 0)
         grid.addWidget(self.breaks, 2, 1)
+        grid.addWidget(self.mobility, 3, 0, 1, 2)
+        grid.setRowStretch(3, 3)
         grid.setRowStretch(0, 4)
         grid.setRowStretch(1, 4)
         grid.setRowStretch(2, 3)
@@ -268,6 +272,7 @@ class Dashboard(QWidget):
         data = load_range(self._conn, self.day)
         for panel in (self.trend, self.heatmap, self.reasons, self.breaks):
             panel.show_range(data)
+        self.mobility.load(self._conn, self.day)
         self._range_loaded_at = time.monotonic()
 
     def poll(self) -> bool:

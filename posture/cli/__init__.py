@@ -19,7 +19,7 @@ import calibration.cli
 import ui.dashboard_cmd
 import ui.run_cmd
 from posture.args import Subparsers
-from posture.cli import analyze_cmd, break_cmd, evaluate_cmd, history_cmd, settings_cmd
+from posture.cli import analyze_cmd, break_cmd, evaluate_cmd, exercise_cmd, history_cmd, settings_cmd
 from posture.cli.version import VersionAction
 from posture.errors import UserError
 from posture.native_logs import silence_native_stderr
@@ -31,6 +31,7 @@ COMMANDS: tuple[Register, ...] = (
     evaluate_cmd.register,
     calibration.cli.register,
     break_cmd.register,
+    exercise_cmd.register,
     history_cmd.register,
     settings_cmd.register,
     ui.dashboard_cmd.register,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from posture.args import Subparsers
+from posture.cli.break_watch import add_watch_args, start_watch
 from posture.clock import Clock, SystemClock
 from posture.coach.routines import Catalogue, Routine, format_duration, load_catalogue
 from posture.coach.runner import (
@@ -78,6 +79,7 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     # For tests and people editing routines: use another routines file.
     p.add_argument("--routines", type=Path, help=argparse.SUPPRESS)
+    add_watch_args(p)  # --watch [SOURCE], --db: camera coaching (posture/cli/break_watch.py)
     p.set_defaults(func=run)
 
 
@@ -148,22 +150,33 @@ def run(args: argparse.Namespace) -> int:
     clock = make_clock(args.speed)
     runner = RoutineRunner(routine, clock)
     view = _View(out, tty=out.isatty(), stop=stop_line(routine.stop_signs))
+    # --watch: the camera counts and coaches the movement steps (posture/cli/break_watch.py).
+    watch = start_watch(args, routine, clock, out, say=lambda text: view.say(f">> {text}"))
+
+    def show(events: list[RunnerEvent]) -> None:
+        view.show(events)
+        if watch is not None:
+            watch.update(events, runner)
+
     with keys:
         try:
-            view.show(runner.start())
+            show(runner.start())
             while runner.finished is None:
-                clock.sleep(TICK_S)
+                clock.sleep(TICK_S if watch is None else watch.tick_s)
                 for key in keys.poll():
                     was_paused = runner.paused
-                    view.show(_on_key(key, runner))
+                    show(_on_key(key, runner))
                     if runner.paused != was_paused:
                         view.say("paused - press p to go on" if runner.paused else "going on")
-                view.show(runner.tick())
+                show(runner.tick())
         except KeyboardInterrupt:
             runner.stop()
             view.end_line()
             print("stopped", file=out)
             return 130
+        finally:
+            if watch is not None and (summary := watch.close(clock.wall())):
+                print(summary, file=out)
     return 0
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from posture.errors import StoreError
+from posture.store.mobility import MOBILITY_SQL
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # 'PCHS' — marks the file as ours, so a foreign SQLite file is never migrated into.
@@ -162,7 +163,8 @@ def sql_migration(script: str) -> Callable[[sqlite3.Connection], None]:
 
 Migration = Callable[[sqlite3.Connection], None]
 # Ordered: entry i brings the schema from version i to i + 1. Never edit a released entry; append.
-MIGRATIONS: tuple[Migration, ...] = (sql_migration(V1_SQL), sql_migration(V2_SQL))
+# v3: range of motion per watched break (the SQL lives with its queries in posture/store/mobility.py).
+MIGRATIONS: tuple[Migration, ...] = (sql_migration(V1_SQL), sql_migration(V2_SQL), sql_migration(MOBILITY_SQL))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -421,6 +423,7 @@ def prune(conn: sqlite3.Connection, older_than_days: float, now_wall: float) -> 
         conn.execute("DELETE FROM minute_reasons WHERE minute + 60 <= ?", (cutoff,))
         conn.execute("DELETE FROM recording_minutes WHERE minute + 60 <= ?", (cutoff,))
         events = conn.execute("DELETE FROM events WHERE wall < ?", (cutoff,)).rowcount
+        conn.execute("DELETE FROM mobility WHERE wall < ?", (cutoff,))  # retention covers range of motion too
         conn.execute("COMMIT")
     except BaseException:
         _rollback(conn)

@@ -1,0 +1,116 @@
+"""`posture break ROUTINE --watch [SOURCE]`: camera coaching for the terminal break.
+
+Kept apart from break_cmd so the break itself is untouched: without --watch nothing here runs, and when
+the camera cannot be opened the break goes on exactly as without it, after one line saying so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from posture.clock import Clock
+from posture.coach.routines import Routine
+from posture.coach.runner import RoutineFinished, RoutineRunner, RunnerEvent, StepStarted
+from posture.errors import UserError
+from posture.exercise.coaching import CoachMessage
+from posture.exercise.watch import WATCH_FPS, FrameFeed, WatchedBreak, watched_steps
+
+# The countdown is redrawn this often while a step is watched (frames are due 6 times a second).
+WATCH_TICK_S = 1.0 / 12
+
+
+def add_watch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--watch", nargs="?", const="0", default=None, metavar="SOURCE",
+        help="count and coach the movement steps with the camera (a camera index, default 0, or a recording); "
+        "frames are analysed in memory and never stored",
+    )
+    p.add_argument("--db", type=Path, help="history file where --watch stores each break's range of motion "
+                   "(default: the user data dir)")
+
+
+class TerminalWatch:
+    """Feeds a `WatchedBreak` from a `FrameFeed` as the routine runs, and prints what the coach says."""
+
+    def __init__(self, routine: Routine, feed: FrameFeed, clock: Clock, say: Callable[[str], None],
+                 db: Path | None) -> None:
+        from posture.store.mobility import MOVEMENTS_STORED, usual_ranges
+        from posture.store.paths import resolve_db_path
+
+        self.feed = feed
+        self.clock = clock
+        self.say = say
+        self.db = resolve_db_path(db)
+        self.session = WatchedBreak(routine, usual_ranges(self.db, MOVEMENTS_STORED) if self.db.exists() else {})
+        self._t0 = clock.monotonic()
+        self.tick_s = WATCH_TICK_S
+
+    def update(self, events: list[RunnerEvent], runner: RoutineRunner) -> None:
+        for e in events:
+            if isinstance(e, StepStarted):
+                msg = self.session.step_started(e.step)
+                if msg is not None:
+                    self.say(msg.text)
+            elif isinstance(e, RoutineFinished):
+                self.session.step_started(None)
+        if runner.paused:
+            return
+        for signals, t in self.feed.poll(self.clock.monotonic() - self._t0):
+            for m in self.session.feed(signals, t):
+                self.say(_line(m))
+
+    def close(self, wall: float) -> str | None:
+        """Stop watching; store the range of motion. Returns a one-line summary, or None."""
+        self.feed.close()
+        rec = self.session.mobility(wall)
+        if rec is None:
+            return None
+        from posture.errors import StoreError
+        from posture.store.mobility import record_break
+
+        counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in rec.reps.items())
+        try:
+            record_break(self.db, rec)
+        except StoreError as exc:
+            print(f"warning: range of motion not saved: {exc}", file=sys.stderr)
+            return f"Counted {counts}."
+        return f"Counted {counts}; range of motion saved."
+
+
+def _line(m: CoachMessage) -> str:
+    return m.text
+
+
+def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: TextIO,
+                say: Callable[[str], None]) -> TerminalWatch | None:
+    """A TerminalWatch for `--watch`, or None (with one line on `out`) when nothing can be watched."""
+    if args.watch is None:
+        return None
+    if not watched_steps(routine):
+        print("note: this routine has no movement the camera can count; running it without the camera.", file=out)
+        return None
+    from posture.exercise.face import make_face_keypoints
+    from posture.pose import make_pose
+    from posture.sources import WebcamSource, open_source
+
+    try:
+        source = open_source(args.watch, 25.0)
+        if isinstance(source, WebcamSource):
+            source = WebcamSource(source.index, requested_fps=WATCH_FPS * 2)
+        pose = make_pose(tracking=True)
+    except UserError as exc:
+        print(f"note: {exc}; the break goes on without the camera.", file=out)
+        return None
+    feed = FrameFeed(source, pose, faces=make_face_keypoints())
+    try:
+        feed.open()
+    except UserError as exc:
+        pose.close()
+        print(f"note: {exc}; the break goes on without the camera.", file=out)
+        return None
+    print(f"Watching with {source.name} during the movement steps (frames are never stored).", file=out)
+    return TerminalWatch(routine, feed, clock, say, args.db)

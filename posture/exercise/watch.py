@@ -1,0 +1,200 @@
+"""A guided break watched by the camera: which steps are watched, the frames they see, and what is kept.
+
+`plan_for(step)` says whether a routine step is a movement the camera can follow (chin tucks, slow
+turns, side bends, shoulder rolls, shoulder-blade squeezes) and how many repetitions make the step.
+`WatchedBreak` follows the routine runner's steps, gives each watched step a `StepCoach`, and at the end
+returns the range of motion to store. `FrameFeed` pulls frames at the watching rate: from a live camera,
+the newest frame when one is due; from a recording (tests and demos), every frame up to the routine's
+own time, so a break run faster than real time still sees the whole clip.
+
+The camera is opened when a watched break starts and closed when it ends; frames are analysed in
+memory and dropped, never written anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from posture.coach.routines import Routine, Step
+from posture.exercise.coaching import CoachMessage, StepCoach
+from posture.exercise.face import FaceKeypointDetector
+from posture.exercise.movements import MOVEMENTS
+from posture.exercise.signals import Signals, signals_from_pose
+from posture.person import validate_pose
+from posture.pose import PoseBackend
+from posture.sources import FrameSource, RecordedSource
+from posture.store.mobility import MEASURES, BreakMobility
+
+# Frames analysed per second while a break is watched. Pose costs ~30 ms of CPU a frame, so 6 frames a
+# second stays under a quarter of one core, and a message follows the movement within one frame
+# interval plus one pose run (~200 ms). Outside watched breaks the monitor keeps its slow pace.
+WATCH_FPS = 6.0
+
+# Seconds one comfortable repetition takes, to turn a step's length into a target count.
+SECONDS_PER_REP: dict[str, float] = {
+    "turn": 5.0, "side_bend": 8.0, "chin_tuck": 6.0, "shoulder_roll": 4.0, "squeeze": 6.0,
+}
+# Step titles that name a movement the camera can follow (stretches held still are not watched).
+_TITLE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"chin tuck", "chin_tuck"),
+    (r"\bturns?\b", "turn"),
+    (r"side bend", "side_bend"),
+    (r"shoulder rolls?", "shoulder_roll"),
+    (r"squeeze", "squeeze"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepPlan:
+    movement: str
+    target: int
+    side: str | None = None  # "left"/"right" when the step is one side only
+
+
+def plan_for(step: Step) -> StepPlan | None:
+    """The movement a step asks for, or None when the camera has nothing to count in it."""
+    if step.type != "movement":
+        return None
+    title = step.title.lower()
+    if "stretch" in title:
+        return None
+    for pattern, movement in _TITLE_PATTERNS:
+        if re.search(pattern, title):
+            side = None
+            if MOVEMENTS[movement].sided:
+                side = "right" if "right" in title else "left" if "left" in title else None
+            target = max(1, round(step.duration / SECONDS_PER_REP[movement]))
+            if side is not None:
+                target = max(1, target // 2) if step.duration >= 2 * SECONDS_PER_REP[movement] else 1
+            return StepPlan(movement, target, side)
+    return None
+
+
+def watched_steps(routine: Routine) -> list[tuple[int, StepPlan]]:
+    return [(i, p) for i, s in enumerate(routine.steps) if (p := plan_for(s)) is not None]
+
+
+class FrameFeed:
+    """Frames at the watching rate, as (movement signals or None, seconds since watching began)."""
+
+    def __init__(self, source: FrameSource, pose: PoseBackend, fps: float = WATCH_FPS,
+                 faces: FaceKeypointDetector | None = None) -> None:
+        self.source = source
+        self.pose = pose
+        self.faces = faces
+        self.period = 1.0 / fps
+        self._next = 0.0
+        self._t0: float | None = None
+        self.frames = 0
+
+    def open(self) -> None:
+        self.source.open()
+
+    def close(self) -> None:
+        self.source.close()
+        self.pose.close()
+        if self.faces is not None:
+            self.faces.close()
+
+    @property
+    def recorded(self) -> bool:
+        return isinstance(self.source, RecordedSource)
+
+    def poll(self, t: float) -> list[tuple[Signals | None, float]]:
+        """Everything due up to time `t` (seconds since the break began)."""
+        out: list[tuple[Signals | None, float]] = []
+        if self.recorded:
+            assert isinstance(self.source, RecordedSource)
+            while self._next <= t + 1e-9:
+                try:
+                    nt = self.source.next_time()
+                except NotImplementedError:
+                    break
+                if nt + 1e-9 < self._next:
+                    if not self.source.skip():
+                        return out
+                    continue
+                frame = self.source.read()
+                if frame is None:
+                    return out
+                out.append(self._detect(frame.image, frame.t))
+                self._next = (int(frame.t / self.period + 1e-9) + 1) * self.period
+            return out
+        if t + 1e-9 < self._next:
+            return out
+        frame = self.source.read()
+        if frame is None:
+            return [(None, t)]
+        # Keep to the grid (a slow frame does not push every later one back), but never queue a backlog.
+        self._next = max(self._next + self.period, t)
+        out.append(self._detect(frame.image, t))
+        return out
+
+    def _detect(self, image: object, t: float) -> tuple[Signals | None, float]:
+        import numpy as np
+
+        assert isinstance(image, np.ndarray)
+        self.frames += 1
+        pose = self.pose.detect(image)
+        if pose is None or not validate_pose(pose).ok:
+            return None, t
+        face = self.faces.detect(image, pose) if self.faces is not None else None
+        return signals_from_pose(pose, t, face), t
+
+
+class WatchedBreak:
+    """Coaching state for one routine: call `step_started` on each new step and `feed` for each frame."""
+
+    def __init__(self, routine: Routine, usual: Mapping[str, Mapping[str | None, float]] | None = None) -> None:
+        self.routine = routine
+        self.usual = {k: dict(v) for k, v in (usual or {}).items()}
+        self.coach: StepCoach | None = None
+        self.plan: StepPlan | None = None
+        self.finished_coaches: list[StepCoach] = []
+        self.messages: list[CoachMessage] = []
+
+    def step_started(self, step: Step | None) -> CoachMessage | None:
+        """A new step (None at the end): close the previous step's coach, open one if it is watched."""
+        if self.coach is not None:
+            self.finished_coaches.append(self.coach)
+        self.coach = None
+        self.plan = plan_for(step) if step is not None else None
+        if self.plan is None:
+            return None
+        self.coach = StepCoach(self.plan.movement, self.plan.target, self.usual.get(self.plan.movement),
+                               self.plan.side)
+        side = f" ({self.plan.side} side)" if self.plan.side else ""
+        return CoachMessage(0.0, "watch", f"watching: {MOVEMENTS[self.plan.movement].name}{side}, "
+                            f"aim for {self.plan.target} at your own pace")
+
+    def feed(self, signals: Signals | None, t: float) -> list[CoachMessage]:
+        if self.coach is None:
+            return []
+        out = self.coach.feed(signals, t)
+        self.messages.extend(out)
+        return out
+
+    def all_coaches(self) -> list[StepCoach]:
+        return self.finished_coaches + ([self.coach] if self.coach is not None else [])
+
+    def mobility(self, wall: float) -> BreakMobility | None:
+        """The range of motion to store for this break, or None when nothing was counted."""
+        peaks: dict[str, float | None] = {c: None for c, _, _ in MEASURES}
+        reps: dict[str, int] = {}
+        for coach in self.all_coaches():
+            key = coach.movement.key
+            if coach.count:
+                reps[key] = reps.get(key, 0) + coach.count
+            for column, movement, side in MEASURES:
+                if movement != key:
+                    continue
+                values = [r.peak for r in coach.counted if side is None or r.side == side]
+                if values:
+                    best = max(values)
+                    prev = peaks[column]
+                    peaks[column] = best if prev is None else max(prev, best)
+        if not reps:
+            return None
+        return BreakMobility(wall, self.routine.id, peaks, reps)

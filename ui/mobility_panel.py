@@ -1,0 +1,133 @@
+"""Dashboard card: range of motion over time, from the watched breaks.
+
+Two small plots share the date axis: neck turns and side bends (degrees, left and right as separate
+lines, so an asymmetry shows as two lines apart) and chin-tuck depth (percent). The subtitle says how
+far each movement went recently against the weeks before, and which side moves more. Nothing here is
+a target: it is the person's own range, shown back to them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from posture.store.mobility import BreakMobility, breaks_between
+from posture.store.queries import days_bounds
+from ui.dashboard_panels import CARD_BG, MUTED, Panel, styled_plot
+
+MOBILITY_DAYS = 90
+# Okabe-Ito blue and vermillion: left vs right stays distinguishable for colour-blind readers, and the
+# two sides also differ in line style.
+SERIES: tuple[tuple[str, str, str, Qt.PenStyle], ...] = (
+    ("turn_left_deg", "turn L", "#0072B2", Qt.PenStyle.SolidLine),
+    ("turn_right_deg", "turn R", "#D55E00", Qt.PenStyle.SolidLine),
+    ("bend_left_deg", "bend L", "#0072B2", Qt.PenStyle.DashLine),
+    ("bend_right_deg", "bend R", "#D55E00", Qt.PenStyle.DashLine),
+)
+TUCK = ("tuck_depth_pct", "chin tuck", "#009E73")
+
+
+def _asymmetry_text(rows: list[BreakMobility], left: str, right: str, name: str) -> str | None:
+    recent = rows[-5:]
+    lv = [v for r in recent if (v := r.value(left)) is not None]
+    rv = [v for r in recent if (v := r.value(right)) is not None]
+    if not lv or not rv:
+        return None
+    diff = float(np.median(lv) - np.median(rv))
+    if abs(diff) < 3.0:  # within what the camera can tell apart
+        return f"{name}: even"
+    return f"{name}: {abs(diff):.0f}° more to the {'left' if diff > 0 else 'right'}"
+
+
+class MobilityPanel(Panel):
+    """Per-break peaks over the last `MOBILITY_DAYS` days; `load(conn, last_day)` refreshes it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Range of motion", parent)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setBackground(CARD_BG)
+        self.deg_plot = styled_plot(self.layout_widget.addPlot(row=0, col=0, enableMenu=False))
+        self.tuck_plot = styled_plot(self.layout_widget.addPlot(row=0, col=1, enableMenu=False))
+        self.layout_widget.ci.layout.setColumnStretchFactor(0, 3)
+        self.layout_widget.ci.layout.setColumnStretchFactor(1, 2)
+        self.deg_plot.setLabel("left", "degrees", color=MUTED)
+        self.tuck_plot.setLabel("left", "chin tuck %", color=MUTED)
+        for plot in (self.deg_plot, self.tuck_plot):
+            plot.showGrid(y=True, alpha=0.12)
+            plot.getAxis("left").setWidth(46)
+        self.legend = self.deg_plot.addLegend(offset=(6, 4), labelTextSize="8pt", colCount=4)
+        self.set_content(self.layout_widget)
+        self.rows: list[BreakMobility] = []
+
+    def load(self, conn: sqlite3.Connection, last: date) -> None:
+        start, end = days_bounds(last - timedelta(days=MOBILITY_DAYS - 1), last)
+        self.show_rows(breaks_between(conn, start, end), last)
+
+    def show_rows(self, rows: list[BreakMobility], last: date) -> None:
+        self.rows = rows
+        self.deg_plot.clear()
+        self.tuck_plot.clear()
+        if not rows:
+            self.subtitle.setText("")
+            self.show_empty("No watched breaks yet. Start a break with the camera on to see how freely your "
+                            "neck turns and bends over the weeks.")
+            return
+        first = last - timedelta(days=MOBILITY_DAYS - 1)
+        x = np.array([(datetime.fromtimestamp(r.wall).date() - first).days
+                      + datetime.fromtimestamp(r.wall).hour / 24 for r in rows], dtype=float)
+        for column, label, colour, style in SERIES:
+            y = np.array([np.nan if (v := r.value(column)) is None else v for r in rows], dtype=float)
+            if np.isfinite(y).any():
+                ok = np.isfinite(y)
+                self.deg_plot.plot(x[ok], y[ok], name=label, pen=pg.mkPen(colour, width=1.6, style=style),
+                                   symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None)
+        column, label, colour = TUCK
+        y = np.array([np.nan if (v := r.value(column)) is None else v for r in rows], dtype=float)
+        ok = np.isfinite(y)
+        if ok.any():
+            self.tuck_plot.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=1.6), symbol="o", symbolSize=5,
+                                symbolBrush=colour, symbolPen=None)
+        span = max(1.0, float(x.max() - x.min()))
+        lo = max(0.0, float(x.min()) - 0.08 * span - 0.5)
+        hi = float(x.max()) + 0.08 * span + 0.5
+        for plot in (self.deg_plot, self.tuck_plot):
+            plot.setXRange(lo, hi, padding=0)
+            step = max(1, round((hi - lo) / 5))
+            plot.getAxis("bottom").setTicks(
+                [[(float(d), f"{first + timedelta(days=d):%d %b}") for d in range(int(lo), int(hi) + 1, step)]])
+        self.deg_plot.setYRange(0, max(45.0, float(np.nanmax([r.value(c) or 0.0 for r in rows
+                                                               for c, *_ in SERIES])) + 5), padding=0.02)
+        parts = [f"{len(rows)} watched break{'s' if len(rows) != 1 else ''} in {MOBILITY_DAYS} days"]
+        for left, right, name in (("turn_left_deg", "turn_right_deg", "turns"),
+                                  ("bend_left_deg", "bend_right_deg", "side bends")):
+            text = _asymmetry_text(rows, left, right, name)
+            if text:
+                parts.append(text)
+        self.subtitle.setText("   |   ".join(parts) + "   (your own peaks; no target)")
+        self.show_content()
+
+
+def demo_rows(last: date, breaks: int = 24, seed: int = 3) -> list[BreakMobility]:
+    """A plausible six weeks of watched breaks (for the README picture and tests): turns that free up
+    slowly, the right side a little stiffer, and the odd stiff morning."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = datetime.combine(last - timedelta(days=42), datetime.min.time()).timestamp()
+    for i in range(breaks):
+        wall = start + (i * 42 / breaks) * 86400 + float(rng.uniform(9, 17)) * 3600
+        ease = i / breaks
+        stiff = 0.85 if rng.random() < 0.12 else 1.0
+        values: dict[str, float | None] = {
+            "turn_left_deg": round(stiff * (52 + 8 * ease + float(rng.normal(0, 2))), 1),
+            "turn_right_deg": round(stiff * (43 + 9 * ease + float(rng.normal(0, 2))), 1),
+            "bend_left_deg": round(stiff * (24 + 3 * ease + float(rng.normal(0, 1.5))), 1) if i % 2 else None,
+            "bend_right_deg": round(stiff * (22 + 4 * ease + float(rng.normal(0, 1.5))), 1) if i % 2 else None,
+            "tuck_depth_pct": round(5.5 + 1.5 * ease + float(rng.normal(0, 0.5)), 1) if i % 3 == 0 else None,
+        }
+        rows.append(BreakMobility(wall, "neck-turns", values, {"turn": 4}))
+    return rows
