@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from posture.baseline import Baseline
+from posture.camera_motion import CameraMotion, rectify
 from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate
 from posture.person import Detection, PersonFinder
 from posture.pose import check_frame
-from posture.preprocess import frame_quality
+from posture.preprocess import frame_quality, person_box
 from posture.samples import PostureSample
 from posture.scoring import FitChecker, Judgement, StateTracker, judge
 
@@ -38,6 +39,31 @@ def _reasons(state: str, judgement: Judgement | None, quality: SampleQuality) ->
     return judgement.reasons if judgement and state not in ("away", "unknown") else ()
 
 
+# A user whose head-and-shoulders box covers less than this share of the picture is watched by the motion
+# gate in that box alone: in the whole frame, a small user's forward head changed the thumbnail by under
+# the gate's threshold, so a whole slouch was judged from the pose taken before it.
+SMALL_USER_AREA = 0.3
+
+
+def _small_user_region(detection: Detection, width: int, height: int) -> tuple[int, int, int, int] | None:
+    if not detection.validity.ok or detection.pose is None:
+        return None
+    box = person_box(detection.pose)
+    if box is None or (box[2] - box[0]) * (box[3] - box[1]) >= SMALL_USER_AREA:
+        return None
+    x0, y0 = int(box[0] * width), int(box[1] * height)
+    x1, y1 = int(np.ceil(box[2] * width)), int(np.ceil(box[3] * height))
+    return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
+
+
+def _gate_view(image: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    if box is None:
+        return image
+    x0, y0, x1, y1 = box
+    view = image[y0:y1, x0:x1]
+    return view if view.shape[0] >= 16 and view.shape[1] >= 16 else image
+
+
 class Analyzer:
     def __init__(self, finder: PersonFinder, baseline: Baseline | None = None, sensitivity: str = "medium",
                  motion_gate: bool = True) -> None:
@@ -52,6 +78,11 @@ class Analyzer:
         self.fit: FitChecker | None = None
         self.advisor: RecalibrationAdvisor | None = None
         self._light: list[float] = []  # brightness of the latest analysed frames
+        # The last two analysed frames: when a calibration span closes, the newer one is already the first
+        # frame after it, so the older one is the scene the baseline was measured in.
+        self._recent: list[tuple[np.ndarray, Detection]] = []
+        self.camera: CameraMotion | None = None
+        self._gate_box: tuple[int, int, int, int] | None = None  # what the motion gate watches (pixels)
         self.set_baseline(baseline)
 
     def set_baseline(self, baseline: Baseline | None) -> None:
@@ -65,6 +96,13 @@ class Analyzer:
                 light = float(np.median(self._light))
             self.advisor = RecalibrationAdvisor(float(light) if isinstance(light, (int, float)) else None,
                                                 baseline.anchor)
+        self.camera = None
+        if baseline is not None and self._recent:
+            image, seen = self._recent[0]
+            self.camera = CameraMotion(image, seen.pose if seen.validity.ok else None)
+            # The newest frame may already be after a camera move, and the motion gate would re-use its
+            # detection until the picture changes: look afresh at the next frame.
+            self.forget()
 
     @property
     def calibration_fits(self) -> bool:
@@ -73,16 +111,30 @@ class Analyzer:
     def detect(self, image: np.ndarray, t: float) -> Detection:
         """Find the user, re-using the last result when the picture has not changed since it was taken."""
         image = check_frame(image)  # a malformed frame is a ValueError here, before any native code sees it
-        if self.gate is not None and self._last_detection is not None and self.gate.unchanged(image, t):
+        if (self.gate is not None and self._last_detection is not None
+                and self.gate.unchanged(_gate_view(image, self._gate_box), t)):
             self.pose_reused += 1
             return self._last_detection
-        detection = self.finder.find(image)
-        detection = replace(detection, quality=frame_quality(image), size=(image.shape[1], image.shape[0]))
+        shift = None
+        seen = image
+        if self.camera is not None:
+            # Turned since calibration: show the pose model the picture the calibrated camera would have
+            # taken. Undoing the turn on the landmarks instead is not enough: the model does not place
+            # them on a keystoned face as the geometry would (measured: the face still 8 % too big).
+            previous = self._recent[-1][1].pose if self._recent and self._recent[-1][1].validity.ok else None
+            shift = self.camera.update(image, previous)
+            if shift is not None:
+                seen = rectify(image, shift, self.camera.picture)
+        detection = self.finder.find(seen)
+        detection = replace(detection, quality=frame_quality(image), size=(image.shape[1], image.shape[0]),
+                            camera_shift=shift)
+        self._recent = [*self._recent[-1:], (image, detection)]
         self._light.append(detection.quality.brightness if detection.quality else 0.0)
         del self._light[:-LIGHT_HISTORY]
         self.pose_runs += 1
         if self.gate is not None:
-            self.gate.ran(image, t)
+            self._gate_box = _small_user_region(detection, image.shape[1], image.shape[0])
+            self.gate.ran(_gate_view(image, self._gate_box), t)
         self._last_detection = detection
         return detection
 

@@ -81,6 +81,9 @@ class Detection:
     # How judgeable the picture was (set by the analyzer) and its size in pixels (width, height).
     quality: FrameQuality | None = None
     size: tuple[int, int] | None = None
+    # Normalised homography from this picture to the calibration camera's, when the camera has turned since
+    # calibration (posture.camera_motion); None when the framing is unchanged.
+    camera_shift: np.ndarray | None = None
 
 
 def _pick_user(faces: list[FaceBox], previous: tuple[float, float] | None) -> FaceBox:
