@@ -58,6 +58,18 @@ def test_the_icon_registers_with_the_status_notifier_watcher(sni_desktop: XSessi
         panel = sni_desktop.screenshot(shots / "sni_tray.png")[:32]
         changed = np.abs(panel.astype(int) - empty.astype(int)).max(axis=2) > 40
         assert changed.sum() > 60, "the panel draws the icon"
+        ys, xs = np.nonzero(changed)
+        x, y = int(xs.mean()), int(ys.mean())
+        # A right click shows the menu the app exports over D-Bus (com.canonical.dbusmenu), drawn by the
+        # panel in its own toolkit; choosing an entry there must reach the app.
+        assert not sni_desktop.windows("Posture Companion — history")
+        sni_desktop.click(x, y, button=3)
+        time.sleep(1.5)
+        shot = sni_desktop.screenshot(shots / "sni_tray_menu.png")
+        assert shot[40:250, x: x + 150].std() > 5, "a menu is drawn below the icon"
+        # Pause ▸, Snooze ▸, Take a break now ▸, Why am I flagged?, Calibrate…, Profile ▸, Dashboard
+        sni_desktop.keys(*(["Down"] * 7), "Return")
+        sni_desktop.wait_window("Posture Companion — history", timeout=60)
         assert app.poll() is None
     finally:
         stop(app)
