@@ -58,7 +58,7 @@ class SourceSpec:
             index = self.camera
 
             def camera() -> FrameSource:
-                return WebcamSource(index)
+                return WebcamSource(index, clock=clock)
 
             return camera
         replay = ReplaySource(str(self.path), clock, loop=self.loop, fps_in=self.fps_in)

@@ -178,6 +178,16 @@ class CameraBack(_Kind):
 
 
 @dataclass(frozen=True, slots=True)
+class CameraUnsettledNote(_Kind):
+    """After opening, the picture kept changing brightness or colour past the bounded wait: not judged."""
+
+    kind: ClassVar[str] = "camera_unsettled"
+    t: float
+    wall: float
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class BadFrame(_Kind):
     kind: ClassVar[str] = "bad_frame"
     t: float
@@ -273,14 +283,14 @@ class NaturalBreak(_Kind):
 Event: TypeAlias = (
     NudgeShown | NudgeWithdrawn | Recovery | Paused | Resumed | Snoozed
     | Calibrated | CalibrationMismatch | CalibrationFits | CalibrationFailed | RecalibrationSuggested
-    | SessionStarted | SessionEnded | CameraLost | CameraBack | BadFrame
+    | SessionStarted | SessionEnded | CameraLost | CameraBack | CameraUnsettledNote | BadFrame
     | BreakSuggested | BreakStarted | BreakCompleted | BreakPostponed | BreakSkipped | BreakEffectMeasured
     | NaturalBreak
 )
 EVENT_TYPES: tuple[type[Event], ...] = (
     NudgeShown, NudgeWithdrawn, Recovery, Paused, Resumed, Snoozed,
     Calibrated, CalibrationMismatch, CalibrationFits, CalibrationFailed, RecalibrationSuggested,
-    SessionStarted, SessionEnded, CameraLost, CameraBack, BadFrame,
+    SessionStarted, SessionEnded, CameraLost, CameraBack, CameraUnsettledNote, BadFrame,
     BreakSuggested, BreakStarted, BreakCompleted, BreakPostponed, BreakSkipped, BreakEffectMeasured,
     NaturalBreak,
 )

@@ -26,6 +26,7 @@ from posture.events import (
     CalibrationMismatch,
     CameraBack,
     CameraLost,
+    CameraUnsettledNote,
     Event,
     NaturalBreak,
     NudgeShown,
@@ -77,7 +78,8 @@ class ConsoleReporter:
                 line = f"calibration mismatch: {detail}"
             case RecalibrationSuggested(message=detail):
                 line = f"recalibration suggested: {detail}"
-            case CalibrationFailed(error=detail) | CameraLost(error=detail) | BadFrame(error=detail):
+            case (CalibrationFailed(error=detail) | CameraLost(error=detail) | BadFrame(error=detail)
+                  | CameraUnsettledNote(error=detail)):
                 line = f"{e.kind.replace('_', ' ')}: {detail}"
             case Paused(reason=reason) | Resumed(reason=reason):
                 line = f"{e.kind}{': ' + reason if reason else ''}"
@@ -136,7 +138,9 @@ def run_headless(args: argparse.Namespace, settings: Settings, baseline: Baselin
         stop.set()
         monitor.stop()
 
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    # SIGHUP: the terminal it ran in was closed; stop as cleanly as for Ctrl-C or a service stop.
+    stops = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    old = {s: signal.signal(s, on_signal) for s in stops}
     try:
         wait = stop.wait if isinstance(clock, SystemClock) else None
         monitor.run(max_seconds=args.duration, realtime_wait=wait)

@@ -4,8 +4,9 @@ Paced by an injected clock, it samples adaptively, releases the camera whenever 
 pauses for the person or the desktop, and survives camera faults without an error storm. Everything
 after "a person was (not) found in this frame" is the Session's, exactly as for `posture analyze`.
 
-Camera handling sits in one place, `CameraSupervisor` below (opening, retrying with backoff, the
-stall guard, lost and back notes, closing between samples): a richer policy plugs in there.
+Camera handling sits in one place, `CameraSupervisor` below: opening, retrying with backoff, the
+stall guard, lost and back notes, settling before judging (`posture/camera_settle.py`) and when the
+camera light is on (`posture/camera_policy.py`).
 
 One `Monitor` drives the headless service (`posture run --headless`) and the tray app's worker thread
 alike. Commands from other threads (pause, snooze, calibrate, take a break…) go through a queue and
@@ -23,10 +24,12 @@ import numpy as np
 
 from posture.analyzer import Analysis, Analyzer
 from posture.baseline import Baseline
+from posture.camera_policy import CameraLightPolicy
+from posture.camera_settle import CameraUnsettled, settled
 from posture.clock import Clock
 from posture.coach.nudges import NudgePolicy
 from posture.errors import SourceError
-from posture.events import CameraBack, CameraLost, Event, Paused, Resumed
+from posture.events import CameraBack, CameraLost, CameraUnsettledNote, Event, Paused, Resumed
 from posture.person import Detection, PersonFinder
 from posture.ports import BreakCoach, HistorySink, PauseProbe
 from posture.replay import ReplaySource
@@ -34,7 +37,7 @@ from posture.samples import PostureSample
 from posture.sampling import AdaptiveRate
 from posture.session import BreakFactory, Session, SessionSnapshot, SpanBuilder, SpanCalibration
 from posture.settings import Settings
-from posture.sources import Frame, FrameSource, WebcamSource
+from posture.sources import Frame, FrameSource
 from posture.stall import SourceStalled, guard, unwrap
 
 SampleCallback = Callable[[PostureSample], None]
@@ -47,8 +50,6 @@ RETRY_MIN_S = 2.0
 RETRY_MAX_S = 30.0
 # A camera read that returns nothing this many times in a row means the camera is gone.
 LOST_AFTER_FAILED_READS = 3
-# Close the camera between samples when the next one is at least this far away (the light goes off).
-DUTY_CYCLE_MIN_INTERVAL_S = 3.0
 
 
 @dataclass
@@ -67,8 +68,9 @@ class MonitorStatus:
 class CameraSupervisor:
     """Opens, reads and releases the source; turns faults into one note and quiet retries.
 
-    The only place that touches the frame source: settle-before-judging or a camera-light policy
-    belong here, not in the loop.
+    The only place that touches the frame source. A webcam's warm-up frames after each open are read
+    and dropped, never judged; while someone is there the camera stays open (a steady light), and
+    `light` decides when it is released between samples.
     """
 
     def __init__(self, open_source: Callable[[], FrameSource], clock: Clock, status: MonitorStatus, emit: Emit) -> None:
@@ -77,24 +79,41 @@ class CameraSupervisor:
         self.status = status
         self._emit = emit
         self.source: FrameSource | None = None
+        self._opening: FrameSource | None = None  # a source inside open(), so stop() can interrupt it
         self.retry_at = 0.0
         self._retry_delay = RETRY_MIN_S
         self._failed_reads = 0
         self.ended = False
+        self.stopping = False
+        self.light = CameraLightPolicy()
+        self.off_because: str | None = None  # the light policy released the camera: "away", "battery"
+        self._unsettled_noted = False
 
     @property
     def is_open(self) -> bool:
         return self.source is not None
 
     def read(self, now: float) -> tuple[Frame | None, float]:
-        """A frame, or (None, seconds until it is worth trying again)."""
+        """The newest settled frame, or (None, seconds until it is worth trying again)."""
+        if self.source is None:
+            hold = self.light.wait_before_open(now)
+            if hold > 0:
+                return None, hold  # off while nobody is there; the presence check is not due yet
         source = self._ensure(now)
         if source is None:
             return None, 0.0 if self.ended else max(1.0, self.retry_at - now)
         try:
             frame = source.read()
         except SourceStalled as exc:
+            if self.stopping:
+                return None, 0.0
             self._fault(str(exc))
+            return None, 1.0
+        except CameraUnsettled as exc:
+            # Never judge a warm-up frame: skip this sample, keep the camera open, try again soon.
+            if not self._unsettled_noted:
+                self._unsettled_noted = True
+                self._emit([CameraUnsettledNote(now, self.clock.wall(), str(exc))])
             return None, 1.0
         except SourceError:
             frame = None
@@ -109,11 +128,25 @@ class CameraSupervisor:
         self._failed_reads = 0
         return frame, 0.0
 
-    def between_samples(self, interval: float, close_allowed: bool) -> None:
-        """Close a webcam until the next sample when that is far enough away: the camera light goes off."""
-        if (self.source is not None and close_allowed and isinstance(unwrap(self.source), WebcamSource)
-                and interval >= DUTY_CYCLE_MIN_INTERVAL_S):
+    def between_samples(self, now: float, person: bool, interval: float, battery: bool, close_allowed: bool,
+                        frames_watched: bool) -> float:
+        """Keep a webcam open until the next sample, or release it (the light goes off); returns the
+        seconds until the next sample, which an absence stretches to the next presence check."""
+        if self.source is None or not getattr(unwrap(self.source), "warms_up", False):
+            return interval
+        decision = self.light.after_sample(now, person, interval, battery=battery, close_between=close_allowed,
+                                           frames_watched=frames_watched)
+        self.off_because = decision.why
+        if not decision.keep_open:
             self.release(None)
+        return decision.next_in
+
+    def interrupt(self) -> None:
+        """Quitting: a camera opening, settling or stalled must not hold the loop up."""
+        self.stopping = True
+        source = self.source or self._opening
+        if source is not None:
+            source.interrupt()
 
     def release(self, reason: str | None) -> None:
         if self.source is not None:
@@ -124,6 +157,7 @@ class CameraSupervisor:
 
     def resume_now(self) -> None:
         self.retry_at = 0.0
+        self.light.reset()  # someone just resumed: look now, whatever the absence before the pause
 
     def _ensure(self, now: float) -> FrameSource | None:
         if self.source is not None:
@@ -132,11 +166,20 @@ class CameraSupervisor:
             return None
         raw = self._open_source()
         # Live sources run behind a stall guard: a driver stuck in open() or read() becomes a reported
-        # camera fault instead of a frozen loop that no longer answers pause or quit.
-        source = guard(raw) if raw.live else raw
+        # camera fault instead of a frozen loop that no longer answers pause or quit. A camera's
+        # warm-up frames after each open are then read (each read guarded) and dropped, never judged.
+        source = settled(guard(raw) if raw.live else raw, self.clock)
+        self._opening = source
         try:
+            if self.stopping:
+                raise SourceStalled(f"{source.name}: stopping")
             source.open()
         except SourceError as exc:
+            # Let go of what failed to open: a stalled open that completes later is then released by
+            # the guard, instead of leaving the camera (and its light) on with nobody reading it.
+            source.close()
+            if self.stopping:
+                return None  # quitting while the camera opened
             if isinstance(unwrap(source), ReplaySource):
                 # A recording that cannot be opened will not get better by retrying: say so and end.
                 self._emit([CameraLost(now, self.clock.wall(), str(exc), retrying=False)])
@@ -150,11 +193,15 @@ class CameraSupervisor:
                 self.status.paused_reason = "camera_busy"
                 self._emit([CameraLost(now, self.clock.wall(), str(exc), retrying=True)])
             return None
+        finally:
+            self._opening = None
         if self.status.paused_reason in ("camera_busy", "camera_lost"):
             self._emit([CameraBack(now, self.clock.wall())])
         self.status.paused_reason = None
         self._retry_delay = RETRY_MIN_S
         self.source = source
+        self._unsettled_noted = False
+        self.light.opened(now)
         return source
 
     def _fault(self, message: str) -> None:
@@ -287,6 +334,7 @@ class Monitor:
 
     def stop(self) -> None:
         self.stop_event.set()
+        self.camera.interrupt()
 
     def apply_settings(self, settings: Settings) -> None:
         """Take new settings without a restart: sensitivity, nudge timing, quiet hours, sampling mode.
@@ -361,8 +409,11 @@ class Monitor:
         last = analyses[-1].sample if analyses else None
         interval = self.fixed_interval or (self.rate.next_interval(last) if self.adaptive and last is not None
                                            else 1.0 / self.rate.fast_hz)
-        self.camera.between_samples(interval, self.settings.close_camera_between_samples
-                                    and self._frame_listener is None)
+        if last is not None:
+            interval = self.camera.between_samples(
+                last.t, last.person, interval, battery=self.settings.sampling_mode == "battery",
+                close_allowed=self.settings.close_camera_between_samples,
+                frames_watched=self._frame_listener is not None)
         return interval
 
     # -- internals --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from posture.sources import Frame, FrameSource, ImageSequenceSource, VideoFileSo
 
 class ReplaySource(FrameSource):
     live = True
+    native = True  # OpenCV decodes the recording
 
     def __init__(self, spec: str | Path, clock: Clock, loop: bool = False, fps_in: float = 1.0) -> None:
         super().__init__()

@@ -11,14 +11,15 @@ from __future__ import annotations
 import glob as globlib
 import math
 import re
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from posture.clock import Clock, SystemClock
 from posture.errors import SourceError
 from posture.inputs import special_file, special_file_message
 
@@ -37,6 +38,11 @@ class FrameSource(ABC):
 
     name: str = "source"
     live: bool = False
+    # A real camera's first frames after each open are dark and tinted while exposure settles.
+    warms_up: bool = False
+    # Reads go through native code (OpenCV), which must not be running on a daemon thread while the
+    # interpreter finalizes (see posture/stall.py). Pure-Python sources (test doubles) are not.
+    native: bool = False
 
     def __init__(self) -> None:
         self.frames_decoded = 0
@@ -67,6 +73,10 @@ class FrameSource(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def interrupt(self) -> None:
+        """Quitting: make a call that may block (open, read) give up now."""
+        return  # nothing blocks in a file or folder; the stall guard and the settle gate override this
 
     @property
     def frames_read(self) -> int:
@@ -102,6 +112,8 @@ class RecordedSource(FrameSource):
 
 class VideoFileSource(RecordedSource):
     """Any file OpenCV reads: mp4, avi, mkv, gif, raw H.264 (`.264`) elementary streams…"""
+
+    native = True
 
     def __init__(self, path: str | Path, fps_override: float | None = None,
                  decode_threads: int | None = None) -> None:
@@ -191,6 +203,8 @@ class VideoFileSource(RecordedSource):
 class ImageSequenceSource(RecordedSource):
     """A folder or glob of images, ordered by name, played at `fps_in` frames per second."""
 
+    native = True
+
     def __init__(self, spec: str | Path, fps_in: float = 1.0) -> None:
         super().__init__()
         if fps_in <= 0:
@@ -258,25 +272,64 @@ class ImageSequenceSource(RecordedSource):
         pass
 
 
+class VideoCaptureLike(Protocol):
+    """The part of `cv2.VideoCapture` a webcam source uses (the camera simulator in the tests has it too)."""
+
+    def isOpened(self) -> bool: ...
+    def set(self, prop: int, value: float) -> bool: ...
+    def get(self, prop: int) -> float: ...
+    def grab(self) -> bool: ...
+    def retrieve(self) -> tuple[bool, np.ndarray | None]: ...
+    def release(self) -> None: ...
+
+
+CaptureFactory = Callable[[int], VideoCaptureLike]
+
+# A grab that returns within this fraction of a frame period took a frame the driver had buffered,
+# perhaps seconds ago; one that waited took a frame that just arrived.
+_FRESH_WAIT_FRACTION = 0.3
+# Drivers keep up to four buffers whatever CAP_PROP_BUFFERSIZE says; one more grab to be sure.
+_MAX_STALE_GRABS = 5
+
+
+def _cv2_capture(index: int) -> VideoCaptureLike:
+    import cv2
+
+    return cv2.VideoCapture(index)  # type: ignore[no-any-return]
+
+
 class WebcamSource(FrameSource):
-    """A live camera by index. Asks the driver for a low frame rate and a one-frame buffer."""
+    """A live camera by index: asks for a low frame rate and a one-frame buffer, and reads the newest frame.
+
+    Frames between two samples are never grabbed: the driver drops them (it keeps at most a few
+    buffers). A sample grabs, without decoding, whatever the driver kept until a grab has to wait for
+    a new frame, and decodes that one only, so the judged picture is at most one frame period old even
+    when the camera delivers 30 fps where 5 were asked for.
+    """
 
     live = True
+    warms_up = True
 
-    def __init__(self, index: int, requested_fps: float = 5.0, width: int = 640, height: int = 480) -> None:
+    def __init__(self, index: int, requested_fps: float = 5.0, width: int = 640, height: int = 480,
+                 clock: Clock | None = None, capture: CaptureFactory | None = None) -> None:
         super().__init__()
         self.index = index
         self.name = f"camera {index}"
         self._requested_fps = requested_fps
         self._size = (width, height)
-        self._cap: object | None = None
+        self._clock: Clock = clock or SystemClock()
+        self._capture = capture or _cv2_capture
+        self.native = capture is None
+        self._cap: VideoCaptureLike | None = None
         self._t0 = 0.0
         self._count = -1
+        self._delivered_fps = requested_fps
+        self.stale_grabs = 0
 
     def open(self) -> None:
         import cv2
 
-        cap = cv2.VideoCapture(self.index)
+        cap = self._capture(self.index)
         if not cap.isOpened():
             cap.release()
             raise SourceError(
@@ -287,28 +340,48 @@ class WebcamSource(FrameSource):
         cap.set(cv2.CAP_PROP_FPS, self._requested_fps)
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, self._size[0])
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self._size[1])
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        # What the mode delivers, which need not be what was asked for (a camera asked for 5 may send 30).
+        self._delivered_fps = fps if math.isfinite(fps) and 1.0 <= fps <= 240.0 else self._requested_fps
         self._cap = cap
-        self._t0 = time.monotonic()
+        self._t0 = self._clock.monotonic()
+
+    @property
+    def fps(self) -> float | None:
+        return self._delivered_fps
+
+    def _grab_newest(self, cap: VideoCaptureLike) -> bool:
+        fresh_wait = _FRESH_WAIT_FRACTION / self._delivered_fps
+        for _ in range(_MAX_STALE_GRABS):
+            started = self._clock.monotonic()
+            if not cap.grab():
+                return False
+            if self._clock.monotonic() - started >= fresh_wait:
+                return True
+            self.stale_grabs += 1
+            self.frames_skipped += 1
+        return True  # a camera sending faster than we can tell: what we have is recent enough
 
     def read(self) -> Frame | None:
-        if self._cap is None:
+        cap = self._cap
+        if cap is None:
             raise SourceError(f"camera {self.index} is not open")
-        # Drop whatever the driver buffered so the analysed frame is the newest one.
-        self._cap.grab()  # type: ignore[attr-defined]
-        ok, image = self._cap.retrieve()  # type: ignore[attr-defined]
+        if not self._grab_newest(cap):
+            return None
+        ok, image = cap.retrieve()
         if not ok or image is None:
             return None
         self._count += 1
         self.frames_decoded += 1
-        return Frame(image, time.monotonic() - self._t0, self._count)
+        return Frame(image, self._clock.monotonic() - self._t0, self._count)
 
     def skip(self) -> bool:
-        return bool(self._cap is not None and self._cap.grab())  # type: ignore[attr-defined]
+        return bool(self._cap is not None and self._cap.grab())
 
     def close(self) -> None:
         if self._cap is not None:
-            self._cap.release()  # type: ignore[attr-defined]
-            self._cap = None
+            cap, self._cap = self._cap, None
+            cap.release()
 
 
 def open_source(spec: str, fps_in: float = 1.0) -> FrameSource:

@@ -439,24 +439,30 @@ def test_monitor_ends_when_a_recording_cannot_be_opened(tmp_path: Path) -> None:
 # --- a camera that hiccups, fails, or stalls -----------------------------------------------------------
 
 
-def test_failed_reads_pause_then_resume_on_a_live_source() -> None:
-    """Three empty reads in a row mean the camera is gone: report once, reopen later, carry on."""
-    opened: list[ListSource] = []
+def _camera(rig_setup: Callable[[Any], None] | None = None) -> tuple[Any, Monitor, Recorder]:
+    """A monitor on the camera simulator (tests/camera_sim.py): a webcam's habits, on the fake clock."""
+    from camera_sim import CameraRig, upright
 
-    def make() -> FrameSource:
-        # First camera: a frame, then nothing; after reopening, frames again.
-        src = ListSource([GOOD, FAIL, FAIL, FAIL, FAIL], live=True) if not opened else \
-            ListSource([GOOD], live=True, repeat=True)
-        opened.append(src)
-        return src
+    from posture.sources import WebcamSource
 
     rec = Recorder()
-    m = monitor(make, rec)
-    run_guarded(m, max_seconds=30.0)
+    clock = FakeClock(monotonic_start=0.0)
+    rig = CameraRig(clock, upright())
+    if rig_setup is not None:
+        rig_setup(rig)
+    m = Monitor(lambda: WebcamSource(0, clock=clock, capture=rig.capture), finder(), clock, Settings(),
+                writer=rec, breaks=None, adaptive=False)
+    return rig, m, rec
+
+
+def test_failed_reads_pause_then_resume_on_a_live_source() -> None:
+    """A camera that stops delivering (unplugged): report once, reopen later, carry on."""
+    rig, m, rec = _camera(lambda r: (r.at(3.0, r.unplug), r.at(8.0, r.replug)))
+    run_guarded(m, max_seconds=40.0)
     kinds = rec.kinds()
-    assert kinds.count("camera_lost") == 1
-    assert len(opened) >= 2
-    assert len(rec.samples) > 10  # sampling resumed after the reopen
+    assert kinds.count("camera_lost") == 1 and kinds.count("camera_back") == 1
+    assert rig.opens == 2 and rig.closes == 2  # released when lost, reopened, released at the end
+    assert len([s for s in rec.samples if s.t > 10.0]) > 10  # sampling resumed after the reopen
 
 
 def test_a_driver_exception_becomes_a_source_error() -> None:
@@ -528,41 +534,30 @@ def short_stall_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("short_stall_timeouts")
 def test_monitor_does_not_hang_on_a_stalled_read_and_recovers() -> None:
-    release = threading.Event()
-    opened: list[FrameSource] = []
-
-    def make() -> FrameSource:
-        src: FrameSource = BlockingSource(release) if not opened else ListSource([GOOD], live=True, repeat=True)
-        opened.append(src)
-        return src
-
-    rec = Recorder()
-    m = monitor(make, rec)
+    rig, m, rec = _camera(lambda r: (r.at(3.0, r.stall), r.at(6.0, r.unstall)))
     try:
-        run_guarded(m, max_seconds=20.0, hang_s=STALL_HANG_S)
+        run_guarded(m, max_seconds=40.0, hang_s=STALL_HANG_S)
     finally:
-        release.set()
+        rig.unstall()
     kinds = rec.kinds()
     assert "camera_lost" in kinds and "camera_back" in kinds
-    assert len(opened) >= 2 and len(rec.samples) > 5
+    assert rig.opens >= 2 and len([s for s in rec.samples if s.t > 6.0]) > 5
+    assert rig.violations == []  # never released while the driver was inside a read
 
 
 @pytest.mark.usefixtures("short_stall_timeouts")
 def test_monitor_does_not_hang_on_a_stalled_open() -> None:
-    release = threading.Event()
-    rec = Recorder()
-    m = monitor(lambda: BlockingSource(release, block_open=True), rec)
+    rig, m, rec = _camera(lambda r: r.stall())
     try:
         run_guarded(m, max_seconds=60.0, hang_s=STALL_HANG_S)
     finally:
-        release.set()
+        rig.unstall()
     assert "camera_lost" in rec.kinds() and not rec.samples
 
 
 @pytest.mark.usefixtures("short_stall_timeouts")
 def test_stop_is_honoured_while_the_camera_is_stalled() -> None:
-    release = threading.Event()
-    m = monitor(lambda: BlockingSource(release), Recorder())
+    rig, m, rec = _camera(lambda r: r.at(1.0, r.stall))
     th = threading.Thread(target=m.run, kwargs={"realtime_wait": m.stop_event.wait}, daemon=True)
     th.start()
     try:
@@ -572,7 +567,8 @@ def test_stop_is_honoured_while_the_camera_is_stalled() -> None:
         th.join(STALL_HANG_S)
         assert not th.is_alive()
     finally:
-        release.set()
+        rig.unstall()
+    assert rig.violations == [] and rec.flushes >= 1
 
 
 # --- signals: the history survives ---------------------------------------------------------------------

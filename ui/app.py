@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import signal
 import sqlite3
 import sys
 import time
@@ -646,9 +645,10 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if guard is not None and not guard.acquire():
         pid = guard.owner_pid()
         guard.tell_owner()
-        print("error: Posture Companion is already running" + (f" (process {pid})" if pid else "")
+        # The same words and status as the history lock gives a second headless companion.
+        print("error: Posture Companion is already running" + (f" (pid {pid})" if pid else "")
               + "; use its tray icon, or quit it first", file=sys.stderr)
-        return 1
+        return 2
     try:
         companion = build_companion(args, settings)
     except BaseException:
@@ -687,8 +687,8 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     if companion.screenshot_error:
         print(f"error: {companion.screenshot_error}", file=sys.stderr)
         return 2
-    if signals.received and signals.received[-1] == signal.SIGINT:
-        return 130
+    # Ctrl-C, SIGTERM and SIGHUP are the user's way to quit, not a failure: the same exit 0 as Quit, as
+    # the headless companion does (the session was closed and the history flushed).
     return rc
 
 

@@ -42,7 +42,7 @@ SAMPLING_WORDS = {
     "balanced": "Balanced: about every 3 s when all is well, twice a second while posture changes. "
                 "A few percent of one CPU core.",
     "responsive": "Responsive: every second when all is well, four times a second while posture changes. "
-                  "Quickest to notice; uses the most power (keeps the camera on).",
+                  "Quickest to notice; uses the most power.",
 }
 LABELS = {
     "sensitivity": "Sensitivity", "onset_delay_s": "Nudge after", "cooldown_s": "Time between nudges",
@@ -110,7 +110,10 @@ class SettingsDialog(QDialog):
         self.sampling_cost.setWordWrap(True)
         self.sampling_cost.setStyleSheet("color: #404040;")
         self.sampling.currentIndexChanged.connect(self._show_cost)
-        self.close_camera = QCheckBox("Turn the camera off between looks when posture is steady")
+        self.close_camera = QCheckBox("Battery saver: camera off between looks a minute or more apart")
+        self.close_camera.setToolTip("The camera light stays on steadily while you are at the desk. It goes off "
+                                     "when paused, when the screen is locked, while a listed app runs, a minute "
+                                     "after you leave (then a short check once a minute), and on quit.")
         self.pause_apps = QPlainTextEdit()
         self.pause_apps.setPlaceholderText("One program per line, e.g.\nzoom\nTeams")
         self.pause_apps.setFixedHeight(64)

@@ -144,7 +144,7 @@ def test_the_tray_menu_opens_each_window(desktop: XSession, tmp_path: Path, shot
 
 
 def test_sigterm_and_ctrl_c_end_the_session_and_leave_no_wal(desktop: XSession, tmp_path: Path) -> None:
-    for sig, code in ((signal.SIGTERM, 0), (signal.SIGINT, 130)):
+    for sig, code in ((signal.SIGTERM, 0), (signal.SIGINT, 0)):
         db = tmp_path / f"history-{sig.name}.db"
         env = app_env(desktop, tmp_path)
         app = start_app(desktop, tmp_path, env, "--calibrate-from", "0:8", "--loop", "--realtime",
@@ -173,7 +173,7 @@ def test_a_second_start_steps_aside(desktop: XSession, tmp_path: Path) -> None:
         wait_for(lambda: "icon is in the system tray" in log_of(tmp_path, "first"), "the first app")
         second = subprocess.run([str(POSTURE), "run", "--source", str(DEMO), "--loop", "--db", str(db)],
                                 env=env, capture_output=True, text=True, timeout=60)
-        assert second.returncode == 1
+        assert second.returncode == 2
         assert "already running" in second.stderr and "Traceback" not in second.stderr
         assert first.poll() is None
         # The running app says so on screen. (This once failed here only: the runtime folder inside
