@@ -72,10 +72,11 @@ lint: $(STAMP)
 test: lint real-footage
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not desktop"
 
-# The app on a real X server: Xvfb (1600x1000, no compositor), openbox, trayer (XEmbed tray), dunst on a
-# private D-Bus; driven with xdotool, checked on screenshots (kept in out/desktop/), plus a 30-minute
-# accelerated soak. Needs: xvfb openbox trayer dunst dbus-x11 xdotool x11-utils imagemagick
-# (.ci/run installs them); without them the tests skip and say which are missing.
+# The app on a real X server: Xvfb (1600x1000, no compositor), openbox, a tray host (trayer for XEmbed;
+# xfce4-panel's Status Tray for StatusNotifierItems), dunst on a private D-Bus; driven with xdotool,
+# checked on screenshots (kept in out/desktop/), plus a 30-minute accelerated soak. Needs: xvfb openbox
+# trayer xfce4-panel xfconf dunst dbus-x11 xdotool x11-utils imagemagick (.ci/run installs them); without
+# them the tests skip and say which are missing.
 test-desktop: $(STAMP)
 	$(PY) -m pytest -q -m desktop tests/desktop
 

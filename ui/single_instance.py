@@ -14,7 +14,10 @@ import contextlib
 import getpass
 import hashlib
 import logging
+import os
 import socket
+import stat
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QDir, QLockFile, QObject, QSocketNotifier, QStandardPaths, Signal
@@ -41,6 +44,35 @@ def runtime_dir() -> Path:
     return Path(place or QDir.tempPath())
 
 
+# A Unix socket's path must fit in sockaddr_un: 108 bytes on Linux, 104 on macOS and the BSDs, counting
+# the final NUL. A runtime folder deep inside a home or a test's temporary folder passes that easily, and
+# bind() then fails with "AF_UNIX path too long" (the second start could no longer ring the first).
+SOCKET_PATH_MAX = 103
+
+
+def socket_path_for(folder: Path, key: str) -> Path | None:
+    """Where the owner listens: beside the lock; where that path is too long for a socket, in a short
+    private folder of this user's under the temp folder, named by a digest of the long path (both starts
+    compute the same name). None where no safe short place exists."""
+    beside = folder / f"{key}.sock"
+    if len(os.fsencode(beside)) <= SOCKET_PATH_MAX:
+        return beside
+    digest = hashlib.sha1(os.fsencode(beside)).hexdigest()[:16]
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    short = Path(tempfile.gettempdir()) / f"posture-companion-{uid}"
+    try:
+        short.mkdir(mode=0o700, exist_ok=True)
+        info = short.lstat()
+    except OSError:
+        return None
+    # Someone else's folder (or a link planted there) would let them answer in our place.
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+        log.info("single-instance socket: %s is not this user's private folder", short)
+        return None
+    path = short / f"{digest}.sock"
+    return path if len(os.fsencode(path)) <= SOCKET_PATH_MAX else None
+
+
 class SingleInstance(QObject):
     """`acquire()` once; the owner hears `activated` whenever another start is turned away."""
 
@@ -54,13 +86,16 @@ class SingleInstance(QObject):
         self.lock_path = folder / f"{key}.lock"
         self._lock = QLockFile(str(self.lock_path))
         self._lock.setStaleLockTime(0)  # never by age (the app runs all day); only a dead owner is stale
-        self.socket_path = folder / f"{key}.sock"
+        self.socket_path = socket_path_for(folder, key)
         self._server: socket.socket | None = None
         self._notifier: QSocketNotifier | None = None
 
     def acquire(self) -> bool:
         if not self._lock.tryLock(200):
             return False
+        if self.socket_path is None:
+            log.info("single-instance socket: no short enough private path; a second start stays silent")
+            return True
         with contextlib.suppress(OSError):
             self.socket_path.unlink()  # left by a crashed owner
         try:
@@ -83,6 +118,8 @@ class SingleInstance(QObject):
 
     def tell_owner(self, timeout_s: float = 1.0) -> bool:
         """From the second start: ask the running one to show itself."""
+        if self.socket_path is None:
+            return False
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
                 conn.settimeout(timeout_s)
@@ -111,7 +148,8 @@ class SingleInstance(QObject):
         if self._server is not None:
             self._server.close()
             self._server = None
-            with contextlib.suppress(OSError):
-                self.socket_path.unlink()
+            if self.socket_path is not None:
+                with contextlib.suppress(OSError):
+                    self.socket_path.unlink()
         if self._lock.isLocked():
             self._lock.unlock()

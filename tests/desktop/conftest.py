@@ -33,20 +33,31 @@ def shots() -> Path:
     return SHOTS
 
 
-@pytest.fixture
-def desktop(tmp_path: Path) -> Iterator[XSession]:
-    """A fresh X session per test: what one test leaves on screen never confuses the next."""
-    gone = missing()
+def fresh_session(tmp_path: Path, tray_host: str) -> Iterator[XSession]:
+    gone = missing(tray_host)
     if gone:
         pytest.skip(f"desktop programs not installed: {', '.join(gone)} (.ci/run installs them with apt-get)")
     if not POSTURE.exists():
         pytest.skip("the posture command is not installed in this environment")
     # A shared machine can be slow to bring a program up; one more try on a fresh display before failing.
     try:
-        session = XSession(tmp_path / "x").start()
+        session = XSession(tmp_path / "x", tray_host=tray_host).start()
     except RuntimeError:
-        session = XSession(tmp_path / "x2").start()
+        session = XSession(tmp_path / "x2", tray_host=tray_host).start()
     try:
         yield session
     finally:
         session.stop()
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[XSession]:
+    """A fresh X session per test with trayer (XEmbed): what one test leaves on screen never confuses
+    the next."""
+    yield from fresh_session(tmp_path, "trayer")
+
+
+@pytest.fixture
+def sni_desktop(tmp_path: Path) -> Iterator[XSession]:
+    """The same desktop with xfce4-panel's Status Tray as the tray host: a StatusNotifier tray."""
+    yield from fresh_session(tmp_path, "xfce4-panel")

@@ -1,7 +1,9 @@
 """A small real desktop for tests and benchmarks: Xvfb, a window manager, a tray, a notification daemon.
 
-Xvfb (1600×1000, 24-bit, no compositor) with openbox, trayer as the XEmbed system tray, a private D-Bus
-session bus and dunst on it as the notification service. Every process is ours and is ended by its
+Xvfb (1600×1000, 24-bit, no compositor) with openbox, a private D-Bus session bus and dunst on it as the
+notification service, and one of two tray hosts: trayer, a plain XEmbed system tray (the default), or
+xfce4-panel with its Status Tray plugin, which hosts StatusNotifierItems (it owns
+org.kde.StatusNotifierWatcher on the session bus) as today's desktops do, and XEmbed icons besides. Every process is ours and is ended by its
 own id when the session stops. `missing()` names the programs that are not installed, so a caller can
 skip with that reason.
 """
@@ -19,12 +21,39 @@ from pathlib import Path
 
 import numpy as np
 
-REQUIRED = ("Xvfb", "openbox", "trayer", "dunst", "dunstctl", "dbus-daemon", "xdotool", "import", "xprop")
+REQUIRED = ("Xvfb", "openbox", "trayer", "dunst", "dunstctl", "dbus-daemon", "dbus-send", "xdotool", "import",
+            "xprop")
+SNI_REQUIRED = ("xfce4-panel", "dbus-monitor")
 WIDTH, HEIGHT = 1600, 1000
+WATCHER = "org.kde.StatusNotifierWatcher"
+
+# One panel along the top edge holding only the Status Tray plugin; xfconfd (started by D-Bus activation
+# on our private bus) reads it from XDG_CONFIG_HOME, so the person's own panel set-up is never touched.
+XFCE_PANEL_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<channel name="xfce4-panel" version="1.0">
+  <property name="configver" type="int" value="2"/>
+  <property name="panels" type="array">
+    <value type="int" value="1"/>
+    <property name="panel-1" type="empty">
+      <property name="position" type="string" value="p=6;x=0;y=0"/>
+      <property name="length" type="uint" value="100"/>
+      <property name="position-locked" type="bool" value="true"/>
+      <property name="size" type="uint" value="32"/>
+      <property name="plugin-ids" type="array">
+        <value type="int" value="1"/>
+      </property>
+    </property>
+  </property>
+  <property name="plugins" type="empty">
+    <property name="plugin-1" type="string" value="systray"/>
+  </property>
+</channel>
+"""
 
 
-def missing() -> list[str]:
-    return [name for name in REQUIRED if shutil.which(name) is None]
+def missing(tray_host: str = "trayer") -> list[str]:
+    names = REQUIRED + (SNI_REQUIRED if tray_host == "xfce4-panel" else ())
+    return [name for name in names if shutil.which(name) is None]
 
 
 def free_display() -> int:
@@ -35,10 +64,14 @@ def free_display() -> int:
 
 
 class XSession:
-    def __init__(self, workdir: Path, tray: bool = True, notifications: bool = True) -> None:
+    def __init__(self, workdir: Path, tray: bool = True, notifications: bool = True,
+                 tray_host: str = "trayer") -> None:
+        if tray_host not in ("trayer", "xfce4-panel"):
+            raise ValueError(f"unknown tray host {tray_host!r}")
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.tray = tray
+        self.tray_host = tray_host
         self.notifications = notifications
         self.display = f":{free_display()}"
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -72,7 +105,9 @@ class XSession:
         self._spawn(["openbox", "--sm-disable"], "openbox")
         self._wait(lambda: "_NET_SUPPORTING_WM_CHECK(WINDOW)" in self.run(
             ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], check=False).stdout, "openbox to manage the screen")
-        if self.tray:
+        if self.tray and self.tray_host == "xfce4-panel":
+            self._start_xfce_panel()
+        elif self.tray:
             self._spawn(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32",
                          "--SetDockType", "true", "--SetPartialStrut", "true", "--transparent", "false",
                          "--tint", "0xd0d0d0", "--expand", "true"], "trayer")
@@ -82,6 +117,16 @@ class XSession:
             self._wait(lambda: self.run(["dunstctl", "is-paused"], check=False).returncode == 0,
                        "dunst on the session bus")
         return self
+
+    def _start_xfce_panel(self) -> None:
+        channel = Path(self.env["XDG_CONFIG_HOME"]) / "xfce4" / "xfconf" / "xfce-perchannel-xml"
+        channel.mkdir(parents=True, exist_ok=True)
+        (channel / "xfce4-panel.xml").write_text(XFCE_PANEL_XML)
+        # No accessibility bus: GTK would start at-spi's own daemons, which outlive the session.
+        env = dict(self.env, NO_AT_BRIDGE="1", GTK_A11Y="none")
+        self._spawn(["xfce4-panel"], "xfce4-panel", env)
+        self._wait(lambda: self.tray_owner() != "" and self.bus_has_owner(WATCHER),
+                   "xfce4-panel's Status Tray to own the tray selection and the StatusNotifierWatcher")
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
@@ -104,9 +149,9 @@ class XSession:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _spawn(self, cmd: list[str], name: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, cmd: list[str], name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 (lives as long as the process)
-        proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.procs.append(proc)
         return proc
 
@@ -133,6 +178,22 @@ class XSession:
         from ui.glow import x11_selection_owned
 
         return "tray" if x11_selection_owned("_NET_SYSTEM_TRAY_S0", self.display) else ""
+
+    def bus_has_owner(self, name: str) -> bool:
+        out = self.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/",
+                        "org.freedesktop.DBus.NameHasOwner", f"string:{name}"], check=False).stdout
+        return "boolean true" in out
+
+    def bus_property(self, service: str, path: str, interface: str, name: str) -> str:
+        """A D-Bus property as dbus-send prints it (the text; the caller picks what it needs)."""
+        return self.run(["dbus-send", "--session", "--print-reply", f"--dest={service}", path,
+                         "org.freedesktop.DBus.Properties.Get", f"string:{interface}", f"string:{name}"],
+                        check=False).stdout
+
+    def status_notifier_items(self) -> list[str]:
+        """What the StatusNotifierWatcher lists as registered (service names, with an object path)."""
+        out = self.bus_property(WATCHER, "/StatusNotifierWatcher", WATCHER, "RegisteredStatusNotifierItems")
+        return re.findall(r'string "([^"]+)"', out)
 
     def screenshot(self, path: Path) -> np.ndarray:
         """The whole screen as `import -window root` sees it (a real X framebuffer), as a BGR array."""
