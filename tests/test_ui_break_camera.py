@@ -126,11 +126,12 @@ def test_a_tray_break_counts_the_clip_and_the_monitor_gets_its_camera_back(qtbot
     assert counts["turn"] == labels["turn"]
     assert 1 <= counts["squeeze"] <= labels["squeeze"]
     assert "done" in kinds and "slower" in kinds and "not_seen" in kinds
-    window.close()
-    # The break's capture is closed; the monitor is told to watch again and opens the camera itself.
-    assert tray.camera.coaching is None and not tray.camera.lent
+    # The routine is over: the break's capture is closed and the monitor is told to watch again while
+    # the "did that help?" page is still open; it opens the camera itself.
+    assert tray.camera.coaching is None and not tray.camera.lent and window.isVisible()
     assert tray.monitor.status.paused_reason is None
     tray.watch(3.0)
+    window.close()
     assert tray.monitor.camera_open and rig.opens == opens_before + 2
     assert len(rig._open_caps) == 1 and not rig.violations
     # The range of motion is stored as the terminal break stores it.

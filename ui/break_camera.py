@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject
 
 from posture.camera_settle import settled
 from posture.clock import Clock
-from posture.errors import SourceError, StoreError
+from posture.coach.runner import RoutineFinished, RunnerEvent
+from posture.errors import SourceError, StoreError, UserError
 from posture.exercise.watch import FrameFeed, watched_steps
 from posture.monitor import Monitor
 from posture.sources import Frame, FrameSource
@@ -113,13 +114,20 @@ class BreakCamera(QObject):
         released = threading.Event()
         try:
             feed = self._make_feed(LentCamera(self._open_camera, released, window.clock, self.lend_timeout_s))
-        except SourceError as exc:  # no pose model here: the break goes on uncoached
+        except UserError as exc:  # no pose model here: the break goes on uncoached
             log.warning("break not watched: %s", exc)
             return None
         self.lent = True
         self._submit(lambda m: m.lend_camera(released))
         coaching = BreakCoaching(window, feed, usual, clock=window.clock, on_mobility=self._store)
         self.coaching = coaching
+
+        def routine_over(events: list[RunnerEvent]) -> None:
+            # The camera goes back at the routine's end, not when the "did that help?" page is closed.
+            if any(isinstance(e, RoutineFinished) for e in events):
+                self._ended(coaching)
+
+        window.event_hooks.append(routine_over)  # after the coaching's own hook, which closes the feed
         window.closed.connect(lambda: self._ended(coaching))
         return coaching
 
