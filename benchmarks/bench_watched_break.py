@@ -42,7 +42,7 @@ from posture.sources import Frame, FrameSource, VideoFileSource  # noqa: E402
 CLIP = SAMPLES / "ex_coached_break.mp4"
 TARGET_LATENCY_MS = 300.0
 TARGET_CPU_PCT = 25.0
-TICK_S = 1 / 12
+TICK_S = 1 / 24  # polls per second: a confirming frame may be due a third of a frame period early
 
 
 class ReplayCamera(FrameSource):
@@ -136,9 +136,8 @@ def main() -> int:
                 session.step_started(e.step)
         if runner.finished is not None:
             break
-        for signals, ft in feed.poll(clock.monotonic() - t0):
-            for m in session.feed(signals, ft):
-                said.append((clock.monotonic() - t0, m.kind, m.text, m.repetition.end if m.repetition else None))
+        for m in session.follow(feed, clock.monotonic() - t0):
+            said.append((clock.monotonic() - t0, m.kind, m.text, m.repetition.end if m.repetition else None))
         clock.sleep(TICK_S)
         events = runner.tick()
     wall = clock.monotonic() - t0

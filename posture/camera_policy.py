@@ -9,6 +9,8 @@ frame. It is released, and the light goes off, only:
   pause handling does those);
 * when nobody has been seen for `AWAY_RELEASE_AFTER_S`; presence is then checked by opening the
   camera at most once every `PRESENCE_CHECK_EVERY_S`, and a check that finds someone keeps it open;
+* while a guided break watches through it (`BREAK_RELEASE`): the break's own feed holds the camera,
+  at its faster rate, and the monitor takes it back when the break ends;
 * in battery mode with `close_camera_between_samples` on, between samples at least
   `BATTERY_RELEASE_MIN_GAP_S` apart.
 
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 AWAY_RELEASE_AFTER_S = 60.0
 PRESENCE_CHECK_EVERY_S = 60.0
 BATTERY_RELEASE_MIN_GAP_S = 60.0
+# Why the monitor let go of the camera while a guided break uses it (its paused_reason meanwhile).
+BREAK_RELEASE = "break"
 
 
 @dataclass(frozen=True, slots=True)

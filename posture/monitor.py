@@ -24,7 +24,7 @@ import numpy as np
 
 from posture.analyzer import Analysis, Analyzer
 from posture.baseline import Baseline
-from posture.camera_policy import CameraLightPolicy
+from posture.camera_policy import BREAK_RELEASE, CameraLightPolicy
 from posture.camera_settle import CameraUnsettled, settled
 from posture.clock import Clock
 from posture.coach.nudges import NudgePolicy
@@ -249,6 +249,7 @@ class Monitor:
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._frame_listener: FrameCallback | None = None
         self._manual_pause_until: float | None = None
+        self._lent = False  # the camera is lent to a watched guided break (lend_camera / take_camera_back)
         self._last_env_check = -1e9
         self._env_reason: str | None = None
         self.source_name = source_name
@@ -324,6 +325,27 @@ class Monitor:
         self.session.resume()
         self.status.paused_reason = None
         self.camera.resume_now()
+
+    def lend_camera(self, released: threading.Event | None = None) -> None:
+        """A guided break watches through the camera: let go of it until `take_camera_back`.
+
+        `released` is set once the device is closed, so the break opens it only after the monitor let go
+        (two opens of one webcam fail or fight on most drivers). Posture is not judged meanwhile: someone
+        doing neck exercises is not slouching.
+        """
+        self._lent = True
+        self.camera.release(BREAK_RELEASE)
+        if released is not None:
+            released.set()
+
+    def take_camera_back(self) -> None:
+        """The break is over (finished, skipped, closed or quit): watch again from the next sample."""
+        if not self._lent:
+            return
+        self._lent = False
+        if self.status.paused_reason == BREAK_RELEASE:
+            self.status.paused_reason = None
+        self.camera.resume_now()  # the person was just seen exercising: look at once, no presence back-off
 
     def snooze(self, minutes: float | None) -> None:
         self.session.snooze(minutes)
@@ -442,6 +464,8 @@ class Monitor:
             if now < self._manual_pause_until:
                 return "paused"
             self.resume()
+        if self._lent:
+            return BREAK_RELEASE
         if self.environment is not None and now - self._last_env_check >= 10.0:
             self._last_env_check = now
             reason = self.environment.pause_reason(self.settings)

@@ -40,6 +40,7 @@ def test_coached_break_window_counts_and_keeps_the_stop_signs(qtbot: Any, tmp_pa
     stored: list[BreakMobility] = []
     feed = FrameFeed(VideoFileSource(CLIP), MediaPipePose(tracking=True), faces=FaceKeypointDetector())
     coaching = BreakCoaching(window, feed, clock=clock, on_mobility=stored.append)
+    window.show()  # showing the window is what begins the routine
     run_watched(window, coaching, clock, 13.5)
     assert coaching.panel.isVisibleTo(window)
     assert coaching.panel.count_label.text() == "2 of 4"
@@ -62,6 +63,7 @@ def test_without_a_camera_the_break_runs_as_before(qtbot: Any) -> None:
     window = BreakWindow(routine, clock=clock)
     qtbot.addWidget(window)
     coaching = BreakCoaching(window, FrameFeed(VideoFileSource("/no/such/camera.mp4"), MediaPipePose()), clock=clock)
+    window.show()
     run_watched(window, coaching, clock, 45.0)
     assert window.result is not None and window.result.completed
     assert not coaching.panel.isVisibleTo(window) and coaching.camera_problem

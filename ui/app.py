@@ -54,6 +54,7 @@ from posture.monitor import Monitor
 from posture.ports import PauseProbe
 from posture.samples import REASONS
 from posture.settings import Settings
+from ui.break_camera import BreakCamera
 from ui.break_controller import BreakController
 from ui.bridge import MonitorBridge, StatusView
 from ui.notify import Notifier
@@ -116,7 +117,8 @@ class CompanionApp(QObject):
                  profile_name: str | None = None, tray_available: bool | None = None,
                  max_seconds: float | None = None, quit_when_done: bool = False,
                  ui_clock: Clock | None = None, settings_path: Path | None = None,
-                 safety_path: Path | None = None, pace_s: float = 0.0, db: Path | None = None) -> None:
+                 safety_path: Path | None = None, pace_s: float = 0.0, db: Path | None = None,
+                 break_camera: BreakCamera | None = None) -> None:
         super().__init__()
         self.settings = settings
         self._make_factory = make_factory
@@ -157,6 +159,7 @@ class CompanionApp(QObject):
                                       self._pending_routine,
                                       self._track, self)
         self.breaks.changed.connect(self._break_changed)
+        self.breaks.camera = break_camera  # camera coaching in tray breaks (ui/break_camera.py)
         self.actions: dict[str, QAction] = {}
         self.menu = self._build_menu()
         self.tray.setContextMenu(self.menu)
@@ -627,7 +630,26 @@ def build_companion(args: argparse.Namespace, settings: Settings, tray_available
                        profile_name=profile_name, tray_available=tray_available, max_seconds=duration,
                        quit_when_done=duration is not None, db=db)
     app.calibrate_span = span if baseline is None else None
+    if spec.camera is not None:
+        app.breaks.camera = tray_break_camera(app, None if args.source is None else spec.camera, target)
     return app
+
+
+def tray_break_camera(app: CompanionApp, index: int | None, db: Path | None) -> BreakCamera:
+    """Camera coaching for the tray's guided breaks: the monitor's camera (index None: the one in the
+    settings), lent for the break at the watching rate, while the monitor watches and is not paused."""
+    from posture.exercise.watch import WATCH_FPS
+    from posture.sources import WebcamSource
+
+    def camera_on() -> bool:
+        status = app.status
+        return app.worker.running and status is not None and status.paused_reason is None and not status.ended
+
+    def open_camera() -> WebcamSource:
+        # Twice the analysis rate, so the newest frame is never more than half a watch period old.
+        return WebcamSource(app.settings.camera_index if index is None else index, requested_fps=WATCH_FPS * 2)
+
+    return BreakCamera(app.worker_submit, camera_on, open_camera, db, parent=app)
 
 
 def say(text: str) -> None:

@@ -95,8 +95,10 @@ class BreakCoaching(QObject):
         self.camera_problem: str | None = None
         self._t0 = self.clock.monotonic()
         self._open = False
+        self._done = False
         self.timer = QTimer(self)
-        self.timer.setInterval(max(20, int(1000 / fps / 2)))
+        # A few polls per frame period: a confirming frame may be due a third of a period early.
+        self.timer.setInterval(max(20, int(1000 / fps / 4)))
         self.timer.timeout.connect(self.poll)
         window.event_hooks.append(self.on_events)
         runner = window.runner
@@ -137,13 +139,17 @@ class BreakCoaching(QObject):
         runner = self.window.runner
         if self.feed is None or runner is None or runner.paused:
             return
-        for signals, t in self.feed.poll(self.clock.monotonic() - self._t0):
-            for m in self.session.feed(signals, t):
-                self.messages.append(m)
-                coach = self.session.coach
-                self.panel.show_message(m, coach.progress_text() if coach else "")
+        for m in self.session.follow(self.feed, self.clock.monotonic() - self._t0):
+            self.messages.append(m)
+            coach = self.session.coach
+            self.panel.show_message(m, coach.progress_text() if coach else "")
 
     def finish(self) -> None:
+        """Stop watching, close the camera and hand over the range of motion (once, however often called:
+        the routine's end and the window closing both end the coaching)."""
+        if self._done:
+            return
+        self._done = True
         self.timer.stop()
         self.session.step_started(None)
         if self.feed is not None and self._open:

@@ -21,6 +21,7 @@ from posture.coach.safety import SafetyProfile, filter_catalogue, load_safety_pr
 from posture.coach.safety import needs_screen as screened
 from posture.errors import ConfigError
 from posture.monitor import Monitor
+from ui.break_camera import BreakCamera
 from ui.notify import Notifier
 from ui.worker import Command
 
@@ -46,6 +47,9 @@ class BreakController(QObject):
         self._pending = pending
         self._track = track
         self.window: QWidget | None = None
+        # Camera coaching for breaks with movement steps (ui/break_camera.py); the app sets it when the
+        # monitor watches a camera. None: breaks run uncoached.
+        self.camera: BreakCamera | None = None
 
     # -- what the app asks ------------------------------------------------------------------------
     @property
@@ -113,6 +117,10 @@ class BreakController(QObject):
         window.started.connect(lambda r: self._started(r, use_pending))
         window.finished.connect(self._finished)
         window.closed.connect(lambda: self._closed(window))
+        if self.camera is not None:
+            # Before show(): the coaching must see the first step. It lends the monitor's camera to the
+            # break and takes it back when the window closes; without a camera nothing changes.
+            self.camera.attach(window)
         self.window = window
         self._track(BREAK_KEY, window)
         window.show()

@@ -46,6 +46,7 @@ PAUSE_WORDS: dict[str, str] = {
     "screen_locked": "Screen locked: the camera is off",
     "camera_busy": "The camera is in use by another app or unplugged. Trying again quietly",
     "camera_lost": "The camera stopped sending pictures. Trying again quietly",
+    "break": "Guided break: the camera follows the exercises, posture is not judged",
 }
 
 

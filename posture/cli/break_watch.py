@@ -19,8 +19,9 @@ from posture.errors import UserError
 from posture.exercise.coaching import CoachMessage
 from posture.exercise.watch import WATCH_FPS, FrameFeed, WatchedBreak, watched_steps
 
-# The countdown is redrawn this often while a step is watched (frames are due 6 times a second).
-WATCH_TICK_S = 1.0 / 12
+# Frames are polled this often while a step is watched (they are due 6 times a second, and the frame
+# that confirms a repetition's end a third of a period early).
+WATCH_TICK_S = 1.0 / 24
 
 
 def add_watch_args(p: argparse.ArgumentParser) -> None:
@@ -59,9 +60,8 @@ class TerminalWatch:
                 self.session.step_started(None)
         if runner.paused:
             return
-        for signals, t in self.feed.poll(self.clock.monotonic() - self._t0):
-            for m in self.session.feed(signals, t):
-                self.say(_line(m))
+        for m in self.session.follow(self.feed, self.clock.monotonic() - self._t0):
+            self.say(_line(m))
 
     def close(self, wall: float) -> str | None:
         """Stop watching; store the range of motion. Returns a one-line summary, or None."""

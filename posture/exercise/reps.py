@@ -72,12 +72,26 @@ class RepDetector:
         self._window: list[tuple[float, float]] = []  # (t, signed value) within PEAK_WINDOW_S, while active
         self._trail: list[tuple[float, float]] = []  # (t, value) since the last resting sample
         self._recent: list[float] = []  # last raw samples, for movements that smooth
+        self._unsmoothed: float | None = None  # the newest raw sample before the median, while smoothing
         self.value: float | None = None  # latest value relative to rest (for live displays)
         self.repetitions: list[Repetition] = []
 
     @property
     def active(self) -> bool:
         return self._active
+
+    @property
+    def returning(self) -> bool:
+        """The newest frame is back past the return threshold but the median of three is not yet.
+
+        The median needs a second frame to agree before the repetition ends (one stray frame never ends,
+        or starts, a repetition); asking for that frame early is how the count follows the movement
+        promptly at a low frame rate without counting on one frame alone.
+        """
+        if not self._active or self._unsmoothed is None or self.rest is None:
+            return False
+        v = relative(self.movement, self._unsmoothed, self.rest) * self._sign
+        return v < max(self.movement.exit, RETURN_SHARE * self._peak)
 
     @property
     def ready(self) -> bool:
@@ -101,6 +115,7 @@ class RepDetector:
             if self._last_t is not None and s.t - self._last_t > MAX_GAP_S:
                 self._recent.clear()
             self._recent = [*self._recent[-2:], raw]
+            self._unsmoothed = raw
             raw = statistics.median(self._recent)
         if self._last_t is not None and s.t - self._last_t > MAX_GAP_S and self._active:
             self._reset_active()

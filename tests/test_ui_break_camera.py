@@ -1,0 +1,201 @@
+"""A guided break started from the tray, watched through the monitor's camera (ui/break_camera.py).
+
+The camera is the simulator (tests/camera_sim.py): it takes time to open, its first frames are dark
+and tinted, it delivers its own frame rate, and it counts opens, closes and misuse. The monitor is the
+real one with the real person finder, stepped on this thread the way its worker would; commands the
+break sends it run at once, as the worker's queue would run them before the next sample.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from camera_sim import Behaviour, CameraRig, Recording, upright
+
+from posture.clock import FakeClock
+from posture.coach.routines import load_catalogue
+from posture.monitor import Monitor
+from posture.pose import legacy_available
+from posture.settings import Settings
+from posture.sources import WebcamSource
+from posture.store.mobility import usual_ranges
+from ui.break_camera import BreakCamera
+from ui.break_coaching import run_watched
+from ui.break_controller import BreakController
+from ui.break_window import BreakWindow
+
+from ui_helpers import no_message_boxes  # noqa: F401
+
+pytestmark = pytest.mark.skipif(not legacy_available(), reason="exercise recognition needs the legacy MediaPipe "
+                                "solutions (mediapipe < 0.10.30); not tuned for the Tasks backend")
+
+CLIP = Path(__file__).resolve().parents[1] / "sample_videos" / "ex_coached_break.mp4"
+
+
+class _Notifier:
+    def notify(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+class Tray:
+    """The parts of the tray app a break touches: a monitor on 'its thread', and the break controller."""
+
+    def __init__(self, tmp_path: Path, rig: CameraRig, break_rig: CameraRig | None = None) -> None:
+        from posture.person import default_finder
+
+        self.clock = rig.clock
+        assert isinstance(self.clock, FakeClock)
+        self.rig = rig
+        self.monitor = Monitor(lambda: WebcamSource(0, clock=self.clock, capture=rig.capture), default_finder(),
+                               self.clock, Settings())
+        self.db = tmp_path / "history.db"
+        self.submitted = 0
+        self.threads: set[str] = set()
+        self.controller = BreakController(self.submit, _Notifier(), self.clock, tmp_path / "safety.json",  # type: ignore[arg-type]
+                                          lambda: self.monitor, lambda: None, lambda key, w: None)
+        camera_rig = break_rig or rig
+
+        def open_camera() -> WebcamSource:
+            return WebcamSource(0, requested_fps=12.0, clock=self.clock, capture=camera_rig.capture)
+
+        self.camera = BreakCamera(self.submit, self.camera_on, open_camera, self.db, lend_timeout_s=1.0)
+        self.controller.camera = self.camera
+
+    def camera_on(self) -> bool:
+        return self.monitor.status.paused_reason is None
+
+    def submit(self, command: Any) -> None:
+        self.submitted += 1
+        self.threads.add(threading.current_thread().name)
+        self.monitor.submit(lambda: command(self.monitor))
+        self.monitor.run_pending_commands()  # the worker runs the queue before its next sample
+
+    def watch(self, seconds: float) -> None:
+        """The monitor samples until `seconds` of clock time have passed."""
+        end = self.clock.monotonic() + seconds
+        while self.clock.monotonic() < end:
+            self.clock.advance(max(0.05, self.monitor.step()))
+
+    def start(self, routine_id: str) -> BreakWindow:
+        # Safety answers already given, so the routine starts as the window shows.
+        from posture.coach.safety import SafetyProfile, save_safety_profile
+
+        save_safety_profile(SafetyProfile(), self.controller.safety_path)
+        assert self.controller.start(routine_id)
+        window = self.controller.window
+        assert isinstance(window, BreakWindow)
+        return window
+
+
+def _rig(recording: Recording | None = None, **behaviour: Any) -> CameraRig:
+    return CameraRig(FakeClock(monotonic_start=0.0), recording or upright(), Behaviour(**behaviour))
+
+
+def test_a_tray_break_counts_the_clip_and_the_monitor_gets_its_camera_back(qtbot: Any, tmp_path: Path) -> None:
+    rig = _rig(delivered_fps=15.0)
+    tray = Tray(tmp_path, rig)
+    tray.watch(5.0)
+    assert tray.monitor.camera_open and rig.opens == 1
+    opens_before = rig.opens
+    # The person stands up to exercise: from the break's start, the camera films the labelled clip.
+    rig.show(Recording.from_video(CLIP, fps=15.0))
+    window = tray.start("neck-turns")
+    qtbot.addWidget(window)
+    coaching = tray.camera.coaching
+    assert coaching is not None
+    # The monitor let go before the break opened the camera: never two captures on one device.
+    assert not tray.monitor.camera_open and tray.monitor.status.paused_reason == "break"
+    run_watched(window, coaching, tray.clock, 6.0)
+    assert rig.light_on and len(rig._open_caps) == 1
+    # A sample due meanwhile does not take the camera back (the clock is not advanced by its wait: the
+    # break's timer keeps polling while the monitor sleeps).
+    tray.monitor.step()
+    assert not tray.monitor.camera_open and tray.monitor.status.paused_reason == "break"
+    run_watched(window, coaching, tray.clock, 40.0)
+    assert window.result is not None and window.result.completed
+    kinds = [m.kind for m in coaching.messages]
+    labels = json.loads(CLIP.with_suffix(".reps.json").read_text())["counts"]
+    counts = {c.movement.key: c.count for c in coaching.session.all_coaches()}
+    # Every labelled turn is counted, the rushed one is told "slower", the person leaving the picture
+    # is told "not seen". Through the simulated webcam (JPEG frames, letterboxed) the squeezes are
+    # the weakest signal: some may be missed, none may be invented.
+    assert counts["turn"] == labels["turn"]
+    assert 1 <= counts["squeeze"] <= labels["squeeze"]
+    assert "done" in kinds and "slower" in kinds and "not_seen" in kinds
+    # The routine is over: the break's capture is closed and the monitor is told to watch again while
+    # the "did that help?" page is still open; it opens the camera itself.
+    assert tray.camera.coaching is None and not tray.camera.lent and window.isVisible()
+    assert tray.monitor.status.paused_reason is None
+    tray.watch(3.0)
+    window.close()
+    assert tray.monitor.camera_open and rig.opens == opens_before + 2
+    assert len(rig._open_caps) == 1 and not rig.violations
+    # The range of motion is stored as the terminal break stores it.
+    usual = usual_ranges(tray.db, ["turn", "squeeze"])
+    assert set(usual["turn"]) >= {"left", "right"}
+    assert tray.threads == {threading.current_thread().name}  # every capture call from the GUI thread
+
+
+def test_a_camera_that_fails_to_open_leaves_the_break_uncoached_and_working(qtbot: Any, tmp_path: Path) -> None:
+    rig = _rig()
+    tray = Tray(tmp_path, rig, break_rig=_rig(fail_open=True))
+    tray.watch(3.0)
+    window = tray.start("neck-turns")
+    qtbot.addWidget(window)
+    coaching = tray.camera.coaching
+    assert coaching is not None
+    run_watched(window, coaching, tray.clock, 45.0)
+    assert window.result is not None and window.result.completed
+    assert coaching.camera_problem and not coaching.panel.isVisibleTo(window)
+    window.close()
+    tray.watch(3.0)
+    assert tray.monitor.camera_open and tray.monitor.status.paused_reason is None
+    assert not tray.db.exists()  # nothing counted, nothing stored
+
+
+def test_paused_or_a_routine_without_movement_is_not_watched(qtbot: Any, tmp_path: Path) -> None:
+    rig = _rig()
+    tray = Tray(tmp_path, rig)
+    tray.watch(3.0)
+    tray.submit(lambda m: m.pause(None))
+    window = tray.start("neck-turns")
+    qtbot.addWidget(window)
+    assert tray.camera.coaching is None and tray.monitor.status.paused_reason == "paused"
+    window.close()
+    tray.submit(lambda m: m.resume())
+    still = [r.id for r in load_catalogue().routines if not _watched(r)]
+    assert still, "the catalogue has breaks without movement steps"
+    window = tray.start(still[0])
+    qtbot.addWidget(window)
+    assert tray.camera.coaching is None and tray.monitor.status.paused_reason is None
+    window.close()
+
+
+def _watched(routine: Any) -> bool:
+    from posture.exercise.watch import watched_steps
+
+    return bool(watched_steps(routine))
+
+
+def test_quitting_mid_break_releases_everything_on_this_thread(qtbot: Any, tmp_path: Path) -> None:
+    rig = _rig(delivered_fps=15.0)
+    tray = Tray(tmp_path, rig)
+    tray.watch(3.0)
+    rig.show(Recording.from_video(CLIP, fps=15.0))
+    window = tray.start("neck-turns")
+    coaching = tray.camera.coaching
+    assert coaching is not None
+    run_watched(window, coaching, tray.clock, 8.0)
+    assert rig.light_on
+    # What CompanionApp.shutdown does: close the windows, then stop the monitor (which runs the
+    # commands still queued and releases its camera).
+    tray.controller.close()
+    assert coaching.feed is None and not tray.camera.lent
+    tray.monitor.shutdown()
+    assert not rig.light_on and not rig._open_caps and not rig.violations
+    assert not tray.monitor.camera_open
+    assert usual_ranges(tray.db, ["turn"]).get("turn")  # the turns done before quitting are kept
