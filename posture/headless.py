@@ -7,6 +7,8 @@ SIGTERM or Ctrl-C (the history is flushed first), so it can run as a service or 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
@@ -133,10 +135,27 @@ def run_headless(args: argparse.Namespace, settings: Settings, baseline: Baselin
     monitor.on_sample(reporter.sample)
     monitor.on_event(reporter.event)
     stop = threading.Event()
+    # A handler runs on the main thread between two bytecodes, possibly while that thread holds a lock
+    # that stopping needs (the camera's worker while a frame is read or the picture settles): taking it
+    # there deadlocks, and the process never ends. So the handler only writes a byte (async-signal-safe)
+    # and this thread does the stopping.
+    wake_read, wake_write = os.pipe()
+
+    def stopper() -> None:
+        try:
+            if os.read(wake_read, 1):
+                stop.set()
+                monitor.stop()
+        except OSError:
+            pass
+        finally:
+            os.close(wake_read)
+
+    threading.Thread(target=stopper, name="signal-stop", daemon=True).start()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        monitor.stop()
+        with contextlib.suppress(OSError):  # already stopping: the pipe is full or closed
+            os.write(wake_write, b"s")
 
     # SIGHUP: the terminal it ran in was closed; stop as cleanly as for Ctrl-C or a service stop.
     stops = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -147,6 +166,7 @@ def run_headless(args: argparse.Namespace, settings: Settings, baseline: Baselin
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        os.close(wake_write)  # the stopper reads the end of the pipe and goes
         if writer is not None:
             writer.close()
         monitor.finder.close()
