@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from posture.sources import Frame, FrameSource
+from posture.sources import Frame, FrameSource, WrappedSource
 
 Transform = Callable[[np.ndarray, int], np.ndarray]
 
@@ -206,27 +206,14 @@ def conditions_named(names: Sequence[str] | None) -> list[Condition]:
     return out
 
 
-class ConditionSource(FrameSource):
+class ConditionSource(WrappedSource):
     """A recorded source seen through a condition: same timeline, degraded pictures."""
 
     def __init__(self, inner: FrameSource, condition: Condition, calibration_end: float) -> None:
-        super().__init__()
-        self.inner = inner
+        super().__init__(inner)
         self.condition = condition
         self.calibration_end = calibration_end
         self.name = f"{inner.name} [{condition.name}]"
-        self.live = inner.live
-
-    @property
-    def fps(self) -> float | None:
-        return self.inner.fps
-
-    @property
-    def duration(self) -> float | None:
-        return self.inner.duration
-
-    def open(self) -> None:
-        self.inner.open()
 
     def read(self) -> Frame | None:
         frame = self.inner.read()
@@ -234,35 +221,6 @@ class ConditionSource(FrameSource):
             return None
         image = self.condition.apply(frame.image, frame.index, frame.t, self.calibration_end)
         return Frame(image, frame.t, frame.index)
-
-    def skip(self) -> bool:
-        return self.inner.skip()
-
-    def next_time(self) -> float:
-        return self.inner.next_time()
-
-    def close(self) -> None:
-        self.inner.close()
-
-    @property
-    def frames_read(self) -> int:
-        return self.inner.frames_read
-
-    @property
-    def frames_decoded(self) -> int:  # type: ignore[override]
-        return self.inner.frames_decoded
-
-    @frames_decoded.setter
-    def frames_decoded(self, value: int) -> None:
-        pass
-
-    @property
-    def frames_skipped(self) -> int:  # type: ignore[override]
-        return self.inner.frames_skipped
-
-    @frames_skipped.setter
-    def frames_skipped(self, value: int) -> None:
-        pass
 
 
 class HeldFramesSource(FrameSource):

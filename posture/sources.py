@@ -90,6 +90,56 @@ class FrameSource(ABC):
         self.close()
 
 
+class WrappedSource(FrameSource):
+    """`inner` seen through another object (a condition, a stall guard): by default every call and the
+    frame counters are the inner source's, so a wrapper overrides only what it changes."""
+
+    def __init__(self, inner: FrameSource) -> None:
+        super().__init__()
+        self.inner = inner
+        self.name = inner.name
+        self.live = inner.live
+
+    @property
+    def fps(self) -> float | None:
+        return self.inner.fps
+
+    @property
+    def duration(self) -> float | None:
+        return self.inner.duration
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def read(self) -> Frame | None:
+        return self.inner.read()
+
+    def skip(self) -> bool:
+        return self.inner.skip()
+
+    def next_time(self) -> float:
+        return self.inner.next_time()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    @property
+    def frames_decoded(self) -> int:  # type: ignore[override]
+        return self.inner.frames_decoded
+
+    @frames_decoded.setter
+    def frames_decoded(self, value: int) -> None:
+        pass  # FrameSource.__init__ sets the counter; the inner source keeps the real one
+
+    @property
+    def frames_skipped(self) -> int:  # type: ignore[override]
+        return self.inner.frames_skipped
+
+    @frames_skipped.setter
+    def frames_skipped(self, value: int) -> None:
+        pass
+
+
 def _natural_key(path: Path) -> list[object]:
     # frame-2.jpg sorts before frame-10.jpg, as a person would order them.
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", path.name)]

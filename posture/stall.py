@@ -40,7 +40,7 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 
 from posture.errors import SourceError
-from posture.sources import Frame, FrameSource
+from posture.sources import Frame, FrameSource, WrappedSource
 
 # Generous for a webcam at a requested 5 fps that is warming up (first frames can take ~1-2 s), short
 # enough that a frozen camera is reported within a few seconds. Read at guard construction, so tests
@@ -225,15 +225,12 @@ def _at_exit() -> None:
         os._exit(0)
 
 
-class StallGuard(FrameSource):
+class StallGuard(WrappedSource):
     """Wrap `inner` so that neither `open()` nor `read()` can block the caller past a deadline."""
 
     def __init__(self, inner: FrameSource, read_timeout_s: float | None = None,
                  open_timeout_s: float | None = None) -> None:
-        super().__init__()
-        self.inner = inner
-        self.name = inner.name
-        self.live = inner.live
+        super().__init__(inner)
         self.read_timeout_s = READ_TIMEOUT_S if read_timeout_s is None else read_timeout_s
         self.open_timeout_s = OPEN_TIMEOUT_S if open_timeout_s is None else open_timeout_s
         self.stalls = 0
@@ -249,30 +246,6 @@ class StallGuard(FrameSource):
     @property
     def ended(self) -> bool:
         return bool(getattr(self.inner, "ended", False))
-
-    @property
-    def fps(self) -> float | None:
-        return self.inner.fps
-
-    @property
-    def duration(self) -> float | None:
-        return self.inner.duration
-
-    @property
-    def frames_decoded(self) -> int:  # type: ignore[override]
-        return self.inner.frames_decoded
-
-    @frames_decoded.setter
-    def frames_decoded(self, value: int) -> None:
-        pass  # FrameSource.__init__ sets the counter; the inner source keeps the real one
-
-    @property
-    def frames_skipped(self) -> int:  # type: ignore[override]
-        return self.inner.frames_skipped
-
-    @frames_skipped.setter
-    def frames_skipped(self, value: int) -> None:
-        pass
 
     @property
     def stalled(self) -> bool:
