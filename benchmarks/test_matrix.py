@@ -5,7 +5,8 @@
     python benchmarks/test_matrix.py --keep             # keep the venvs (out/matrix/venv-3.X)
 
 Each Python gets out/matrix/venv-3.X built from scratch with `pip install -e '.[test]'` (the install a
-developer gets from `make`), then `pytest` runs in it with Qt offscreen. Logs go to out/matrix/; the
+developer gets from `make`), fetches the extra real footage as `make test` does, then `pytest` runs in
+it with Qt offscreen. Logs go to out/matrix/; the
 table (also printed) to out/matrix/test-matrix.md, for the README. A Python that is not installed is
 listed as such rather than failing the run; any install or test failure makes the exit status 1.
 Standard library only, so any Python can start it.
@@ -66,6 +67,9 @@ def one_python(minor: str, python: str, keep: bool) -> dict[str, str]:
             print(f"\n{minor}: install failed, see {log}")
             return row
     row["install_s"] = f"{time.monotonic() - t0:.0f}"
+    # As `make test` does: the second real person for the conditions suite (its tests skip without it).
+    if _run([vpy, "tests/real_footage/fetch.py"], log, env) != 0:
+        print(f"\n{minor}: real footage not fetched (see {log}); the tests that need it will skip", end="")
     info = subprocess.run([vpy, "-c", INFO], cwd=ROOT, capture_output=True, text=True, check=False).stdout.splitlines()
     if len(info) == 4:
         row["python"], row["numpy"], row["mediapipe"] = info[0], info[1], info[2]
