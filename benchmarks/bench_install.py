@@ -104,6 +104,7 @@ def one_python(minor: str, python: str, pipx: Path | None) -> dict[str, Any]:
     code2, seconds = _run([vpy, "-m", "pip", "install", str(ROOT)], log, env=env) if code == 0 else (code, 0.0)
     row["pip_ok"] = code2 == 0
     row["pip_s"] = round(seconds)
+    row["packaging_warnings"] = packaging_warnings(log)
     if not row["pip_ok"]:
         return row
     row["site_bytes"] = tree_size(site_packages(venv))
@@ -138,6 +139,13 @@ def one_python(minor: str, python: str, pipx: Path | None) -> dict[str, Any]:
             row["pipx_ok"] = out.returncode == 0
         shutil.rmtree(home, ignore_errors=True)
     return row
+
+
+def packaging_warnings(log: Path) -> list[str]:
+    """Every deprecation line `pip install .` printed: setuptools' complaints about our pyproject.toml
+    (the old TOML-table licence printed pages of them) and pip's own about how we are built."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return sorted({ln.strip() for ln in lines if "deprecat" in ln.lower()})
 
 
 def _pipx(host: str) -> Path | None:
@@ -183,6 +191,8 @@ def report(data: dict[str, Any]) -> str:
                "`pipx install .`"], rows),
         "",
         f"Machine: {data['machine']}. Wall times include downloads from the package index (pip's cache warm).",
+        "Deprecation warnings printed while building and installing our package: "
+        + ("; ".join(f"{r['python']}: {len(r.get('packaging_warnings', []))}" for r in data["rows"])) + ".",
     ]
     for r in data["rows"]:
         if r.get("largest"):
