@@ -3,10 +3,12 @@
     python benchmarks/test_matrix.py                    # 3.11, 3.12 and 3.13, one after the other
     python benchmarks/test_matrix.py --pythons 3.13     # just one
     python benchmarks/test_matrix.py --keep             # keep the venvs (out/matrix/venv-3.X)
+    python benchmarks/test_matrix.py --reuse            # run the suite again in venvs kept by --keep
 
 Each Python gets out/matrix/venv-3.X built from scratch with `pip install -e '.[test]'` (the install a
 developer gets from `make`), fetches the extra real footage as `make test` does, then `pytest` runs in
-it with Qt offscreen. Logs go to out/matrix/; the
+it with Qt offscreen and the same selection as `make test` (the desktop tests need a real X session
+and the checkout's own .venv: `make test-desktop`). Logs go to out/matrix/; the
 table (also printed) to out/matrix/test-matrix.md, for the README. A Python that is not installed is
 listed as such rather than failing the run; any install or test failure makes the exit status 1.
 Standard library only, so any Python can start it.
@@ -50,23 +52,31 @@ def _run(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> int:
                 print(".", end="", flush=True)
 
 
-def one_python(minor: str, python: str, keep: bool) -> dict[str, str]:
+def one_python(minor: str, python: str, keep: bool, reuse: bool = False) -> dict[str, str]:
     venv = OUT / f"venv-{minor}"
     log = OUT / f"{minor}.log"
-    log.write_text("", encoding="utf-8")
-    shutil.rmtree(venv, ignore_errors=True)
+    stamp = venv / ".matrix-installed"  # written only after a complete install, with its wall time
     row = {"python": minor, "backend": "–", "numpy": "–", "mediapipe": "–", "result": "", "install_s": "", "test_s": ""}
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONWARNINGS="ignore:Editable installation")
-    print(f"{minor}: installing into {venv.relative_to(ROOT)} (log: {log.relative_to(ROOT)}) ", end="", flush=True)
-    t0 = time.monotonic()
     vpy = str(venv / "bin" / "python")
-    for step in ([python, "-m", "venv", str(venv)], [vpy, "-m", "pip", "install", "--upgrade", "pip"],
-                 [vpy, "-m", "pip", "install", "-e", ".[test]"]):
-        if _run(step, log, env) != 0:
-            row["result"] = "install failed"
-            print(f"\n{minor}: install failed, see {log}")
-            return row
-    row["install_s"] = f"{time.monotonic() - t0:.0f}"
+    if reuse and stamp.exists():
+        row["install_s"] = stamp.read_text(encoding="utf-8").strip() + " (reused)"
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n# reusing {venv} (installed in {row['install_s']})\n")
+        print(f"{minor}: reusing {venv.relative_to(ROOT)} (log: {log.relative_to(ROOT)}) ", end="", flush=True)
+    else:
+        log.write_text("", encoding="utf-8")
+        shutil.rmtree(venv, ignore_errors=True)
+        print(f"{minor}: installing into {venv.relative_to(ROOT)} (log: {log.relative_to(ROOT)}) ", end="", flush=True)
+        t0 = time.monotonic()
+        for step in ([python, "-m", "venv", str(venv)], [vpy, "-m", "pip", "install", "--upgrade", "pip"],
+                     [vpy, "-m", "pip", "install", "-e", ".[test]"]):
+            if _run(step, log, env) != 0:
+                row["result"] = "install failed"
+                print(f"\n{minor}: install failed, see {log}")
+                return row
+        row["install_s"] = f"{time.monotonic() - t0:.0f}"
+        stamp.write_text(row["install_s"] + "\n", encoding="utf-8")
     # As `make test` does: the second real person for the conditions suite (its tests skip without it).
     if _run([vpy, "tests/real_footage/fetch.py"], log, env) != 0:
         print(f"\n{minor}: real footage not fetched (see {log}); the tests that need it will skip", end="")
@@ -77,7 +87,7 @@ def one_python(minor: str, python: str, keep: bool) -> dict[str, str]:
     print(f"\n{minor}: running the suite ", end="", flush=True)
     t0 = time.monotonic()
     test_env = dict(env, QT_QPA_PLATFORM="offscreen")
-    code = _run([vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider"], log, test_env)
+    code = _run([vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not desktop"], log, test_env)
     row["test_s"] = f"{time.monotonic() - t0:.0f}"
     found = SUMMARY_RE.findall(log.read_text(encoding="utf-8", errors="replace"))
     row["result"] = found[-1][0] if found else f"pytest exit {code}"
@@ -105,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pythons", nargs="+", default=list(SUPPORTED), metavar="3.X")
     ap.add_argument("--keep", action="store_true", help="keep each venv in out/matrix/")
+    ap.add_argument("--reuse", action="store_true", help="use a venv a --keep run left complete instead of rebuilding")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, str]] = []
@@ -115,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"python": minor, "backend": "–", "numpy": "–", "mediapipe": "–", "result": "not installed here",
                          "install_s": "", "test_s": ""})
             continue
-        row = one_python(minor, found[1], args.keep)
+        row = one_python(minor, found[1], args.keep or args.reuse, args.reuse)
         failed |= row.get("ok") != "yes"
         rows.append(row)
     table = to_markdown(rows)
