@@ -4,6 +4,7 @@
     python benchmarks/test_matrix.py --pythons 3.13     # just one
     python benchmarks/test_matrix.py --keep             # keep the venvs (out/matrix/venv-3.X)
     python benchmarks/test_matrix.py --reuse            # run the suite again in venvs kept by --keep
+    python benchmarks/test_matrix.py --pythons 3.13 --reuse -- tests/test_conditions_suite.py   # pytest arguments
 
 Each Python gets out/matrix/venv-3.X built from scratch with `pip install -e '.[test]'` (the install a
 developer gets from `make`), fetches the extra real footage as `make test` does, then `pytest` runs in
@@ -52,7 +53,8 @@ def _run(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> int:
                 print(".", end="", flush=True)
 
 
-def one_python(minor: str, python: str, keep: bool, reuse: bool = False) -> dict[str, str]:
+def one_python(minor: str, python: str, keep: bool, reuse: bool = False, pytest_args: list[str] | None = None
+               ) -> dict[str, str]:
     venv = OUT / f"venv-{minor}"
     log = OUT / f"{minor}.log"
     stamp = venv / ".matrix-installed"  # written only after a complete install, with its wall time
@@ -87,7 +89,8 @@ def one_python(minor: str, python: str, keep: bool, reuse: bool = False) -> dict
     print(f"\n{minor}: running the suite ", end="", flush=True)
     t0 = time.monotonic()
     test_env = dict(env, QT_QPA_PLATFORM="offscreen")
-    code = _run([vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not desktop"], log, test_env)
+    code = _run([vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not desktop", *(pytest_args or [])], log,
+                test_env)
     row["test_s"] = f"{time.monotonic() - t0:.0f}"
     found = SUMMARY_RE.findall(log.read_text(encoding="utf-8", errors="replace"))
     row["result"] = found[-1][0] if found else f"pytest exit {code}"
@@ -116,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pythons", nargs="+", default=list(SUPPORTED), metavar="3.X")
     ap.add_argument("--keep", action="store_true", help="keep each venv in out/matrix/")
     ap.add_argument("--reuse", action="store_true", help="use a venv a --keep run left complete instead of rebuilding")
+    ap.add_argument("pytest_args", nargs="*", help="passed to pytest after `--` (files, -k, --deselect)")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, str]] = []
@@ -126,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"python": minor, "backend": "–", "numpy": "–", "mediapipe": "–", "result": "not installed here",
                          "install_s": "", "test_s": ""})
             continue
-        row = one_python(minor, found[1], args.keep or args.reuse, args.reuse)
+        row = one_python(minor, found[1], args.keep or args.reuse, args.reuse, args.pytest_args)
+        if args.pytest_args:
+            row["result"] += f" (pytest {' '.join(args.pytest_args)})"
         failed |= row.get("ok") != "yes"
         rows.append(row)
     table = to_markdown(rows)
