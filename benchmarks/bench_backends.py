@@ -224,9 +224,10 @@ def compare(paths: list[Path]) -> str:
             worst = min(vals) if vals else (float("nan"), "-")
             mean = sum(v for v, _ in vals) / len(vals) if vals else float("nan")
             stats.append((worst[0], mean))
-            row.append(f"{_floor2(worst[0])} ({worst[1].removesuffix('.mp4')}) / {mean:.2f}")
-        if len(sets) == 2:
-            row.append(f"{stats[1][0] - stats[0][0]:+.2f} / {stats[1][1] - stats[0][1]:+.2f}")
+            row.append(f"{_floor2(worst[0])} ({worst[1].removesuffix('.mp4')}) / {_floor2(mean)}")
+        if len(sets) == 2:  # differences of the printed (rounded-down) figures, so the columns add up
+            row.append(f"{float(_floor2(stats[1][0])) - float(_floor2(stats[0][0])):+.2f} / "
+                       f"{float(_floor2(stats[1][1])) - float(_floor2(stats[0][1])):+.2f}")
         rows.append(row)
     worse = []
     if len(sets) == 2:
@@ -251,7 +252,7 @@ def compare(paths: list[Path]) -> str:
                      f"measured {d['date']} ({d['wall_min']:.0f} min wall); {met}/{n} runs meet the targets.")
     if worse:
         lines.append(f"- Runs where the backends differ by 0.05 or more ({sets[1]['backend']} − {sets[0]['backend']}): "
-                     + "; ".join(f"{c} × {n} {x:.2f} → {y:.2f} ({dd:+.2f})" for dd, c, n, x, y in sorted(worse)) + ".")
+                     + "; ".join(f"{c} × {n} {_floor2(x)} → {_floor2(y)}" for _, c, n, x, y in sorted(worse)) + ".")
     return "\n".join(lines)
 
 
