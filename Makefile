@@ -100,10 +100,11 @@ bench: $(STAMP)
 samples: $(STAMP)
 	$(PY) sample_videos/make_samples.py
 
-# One fresh venv per available supported Python (out/matrix/venv-3.X), each running the whole suite, one
-# after the other; the table lands in out/matrix/test-matrix.md. Slow: about 10-20 minutes per Python.
+# One fresh venv per available supported Python (out/matrix/venv-3.X), each running what `make test`
+# runs with pytest, one after the other; the table lands in out/matrix/test-matrix.md. Slow: 20-45
+# minutes per Python on a shared 2-core machine. ARGS are passed on, e.g. ARGS="--keep --pythons 3.13".
 test-matrix:
-	$(or $(PYTHON),python3) benchmarks/test_matrix.py
+	$(or $(PYTHON),python3) benchmarks/test_matrix.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache
