@@ -8,6 +8,7 @@ crop around that face so a colleague walking behind cannot take over the skeleto
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,11 @@ MARGIN = 0.02
 # at arm's length, a wide-angle camera): the pose model placed their shoulders badly in the whole frame (a
 # third too narrow, tilted 12°) and well in a crop around them, which it enlarges to its input size.
 SMALL_USER = 0.6
+# How far the face's own down direction (eyes to mouth) may turn from the picture's down direction. A seated
+# user's face is upright: head rolls stay under ~30°, and a profile looking down at the desk reached 63° (the
+# steepest of the real footage under every condition); a cartoon title the pose model read as a person had
+# its "mouth" beside the "eyes" (103°). Past this the face is sideways or upside down: not a user at a desk.
+MAX_FACE_TURN_DEG = 80.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,14 @@ def body_fraction(pose: Pose) -> float:
     ears = [pose.xy(i) for i in (P.LEFT_EAR, P.RIGHT_EAR) if pose[i].visibility >= MIN_VISIBILITY]
     neck = float(np.linalg.norm(np.mean(ears, axis=0) - (ls + rs) / 2)) if ears else 0.0
     return max(sw, 1.6 * neck) / pose.aspect
+
+
+def face_turn_deg(pose: Pose) -> float:
+    """Angle between the face's eyes-to-mouth direction and straight down in the picture (0..180°)."""
+    eyes = (pose.xy(P.LEFT_EYE) + pose.xy(P.RIGHT_EYE)) / 2
+    mouth = (pose.xy(P.MOUTH_LEFT) + pose.xy(P.MOUTH_RIGHT)) / 2
+    dx, dy = mouth - eyes
+    return abs(math.degrees(math.atan2(float(dx), float(dy))))
 
 
 def validate_pose(pose: Pose | None) -> Validity:
@@ -67,6 +81,8 @@ def validate_pose(pose: Pose | None) -> Validity:
     s_mid_y = (pose[P.LEFT_SHOULDER].y + pose[P.RIGHT_SHOULDER].y) / 2
     if pose[P.NOSE].y >= s_mid_y:
         return Validity(False, "head below the shoulders")
+    if face_turn_deg(pose) > MAX_FACE_TURN_DEG:
+        return Validity(False, "face sideways or upside down")
     if body_fraction(pose) < MIN_BODY_FRACTION:
         return Validity(False, "person too small or too far away")
     return Validity(True)
