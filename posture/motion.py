@@ -3,6 +3,11 @@
 A thumbnail of each analysed frame is compared with the thumbnail of the frame the pose model last ran
 on (not the previous frame, so a slow drift still adds up and triggers a fresh pose). Cost: a resize of
 the frame to 48x48 grey, well under a millisecond, against ~30 ms for a pose inference.
+
+A pose taken while the picture was changing is not re-used: once the picture is still again the pose
+model looks once more. A sample falls mid-movement as often as not, and the rest of the movement (a head
+settling back the last centimetre) can stay under the threshold: a small user returning upright was judged
+on the half-way pose for the next five seconds. A steady user costs nothing more; each movement one look.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class MotionGate:
         self._ref: np.ndarray | None = None
         self._ref_t = -1e18
         self.reused = 0
+        self._moving = False  # the last check saw the picture change
+        self._mid_movement = False  # the reference (the last pose) was taken while the picture changed
 
     def unchanged(self, image: np.ndarray, t: float) -> bool:
         """True when the last pose result can stand for this frame."""
@@ -42,12 +49,16 @@ class MotionGate:
         thumb = thumbnail(image)
         if thumb.shape != self._ref.shape:
             return False
-        return float(np.mean(np.abs(thumb - self._ref))) < self.threshold
+        self._moving = float(np.mean(np.abs(thumb - self._ref))) >= self.threshold
+        return not self._moving and not self._mid_movement
 
     def ran(self, image: np.ndarray, t: float) -> None:
         """Remember the frame the pose model just ran on."""
         self._ref = thumbnail(image)
         self._ref_t = t
+        self._mid_movement = self._moving
+        self._moving = False
 
     def reset(self) -> None:
         self._ref = None
+        self._moving = self._mid_movement = False

@@ -132,8 +132,12 @@ def _uncrop(pose: Pose, box: tuple[float, float, float, float], full_aspect: flo
     )
 
 
-def _small_user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | None:
-    """A square crop (pixels) around a small user's head and shoulders, or None when the user is not small.
+Square = tuple[float, float, float]  # centre x, centre y, side (pixels)
+
+
+def _small_user_square(pose: Pose, w: int, h: int) -> Square | None:
+    """A square (centre, side in pixels) around a small user's head and shoulders, or None when the user is
+    not small.
 
     Sized from the head as well as the shoulders, because it is the shoulders that the model misplaces
     when the user is small: five ear spans, or 2.2 shoulder widths, or 3.5 nose-to-shoulder heights.
@@ -147,8 +151,24 @@ def _small_user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | N
                3.5 * abs(float(mid[1] - nose[1])))
     if side >= SMALL_USER * min(w, h) or side < 8:
         return None
-    cx = (nose[0] + mid[0]) / 2
-    cy = (nose[1] + mid[1]) / 2 + 0.1 * side
+    return (float(nose[0] + mid[0]) / 2, float(nose[1] + mid[1]) / 2 + 0.1 * side, side)
+
+
+# The crop around a small user keeps its size while the size it would be given stays within this factor of
+# it. Sized afresh on every look, the crop followed the posture it measures: a head coming forward widens
+# the ears by a quarter, the crop grew with them, and the pose model, which sees every crop at its own
+# input size, saw the face grow by 12 % instead of 20 %. A user who moved nearer or farther changes it.
+STEADY_CROP = 1.35
+
+
+def _steady(square: Square, held: Square | None) -> Square:
+    if held is not None and 1 / STEADY_CROP <= square[2] / held[2] <= STEADY_CROP:
+        return (square[0], square[1], held[2])
+    return square
+
+
+def _square_box(square: Square, w: int, h: int) -> tuple[int, int, int, int] | None:
+    cx, cy, side = square
     x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
     x1, y1 = min(w, int(np.ceil(cx + side / 2))), min(h, int(np.ceil(cy + side / 2)))
     return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
@@ -190,7 +210,7 @@ class PersonFinder:
         self._previous: tuple[float, float] | None = None
         # What the pose model sees: the frame after `prepare` (denoising, see posture.preprocess).
         self._prepare = prepare
-        self._small_box: tuple[int, int, int, int] | None = None
+        self._small: Square | None = None  # the crop around a small user, where to look first next time
         self._last_box: tuple[int, int, int, int] | None = None  # around the last valid detection
         self._misses = 0
 
@@ -220,24 +240,28 @@ class PersonFinder:
             self._previous = (user.cx, user.cy)
             return Detection(pose, validate_pose(pose), n_faces, cropped=True)
         h, w = frame.shape[:2]
-        if self._small_box is not None and self._crop_pose is not None:
+        small_box = _square_box(self._small, w, h) if self._small is not None else None
+        if small_box is not None and self._crop_pose is not None:
             # A small user found last time: look where they were first, which costs one look, not two.
-            closer = self._detect_in(frame, self._small_box)
+            closer = self._detect_in(frame, small_box)
             if closer is not None and validate_pose(closer).ok:
-                small_again = _small_user_box(closer, w, h)
-                if small_again is not None:
-                    self._small_box = small_again
+                again = _small_user_square(closer, w, h)
+                if again is not None:
+                    self._small = _steady(again, self._small)
                     self._previous = (closer[P.NOSE].x, closer[P.NOSE].y)
                     return Detection(closer, Validity(True), n_faces, cropped=True)
-            self._small_box = None
+        held, self._small = self._small, None
         pose = self._pose.detect(frame)
-        small = _small_user_box(pose, w, h) if pose is not None else None
+        square = _small_user_square(pose, w, h) if pose is not None else None
         cropped = False
-        if small is not None and self._crop_pose is not None:
-            closer = self._detect_in(frame, small)
+        if square is not None and self._crop_pose is not None:
+            square = _steady(square, held)
+            box = _square_box(square, w, h)
+            closer = self._detect_in(frame, box) if box is not None else None
             if closer is not None and validate_pose(closer).ok:
                 pose, cropped = closer, True
-                self._small_box = _small_user_box(closer, w, h)
+                again = _small_user_square(closer, w, h)
+                self._small = _steady(again, square) if again is not None else None
         validity = validate_pose(pose)
         if not validity.ok and self._last_box is not None and self._misses < RETRY_MISSES and self._crop_pose is not None:
             # Lost the user who was just there: look again where they were, in a crop. A head against a
