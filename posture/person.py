@@ -256,8 +256,8 @@ class PersonFinder:
         cropped = False
         if square is not None and self._crop_pose is not None:
             square = _steady(square, held)
-            box = _square_box(square, w, h)
-            closer = self._detect_in(frame, box) if box is not None else None
+            around = _square_box(square, w, h)
+            closer = self._detect_in(frame, around) if around is not None else None
             if closer is not None and validate_pose(closer).ok:
                 pose, cropped = closer, True
                 again = _small_user_square(closer, w, h)
