@@ -134,7 +134,7 @@ class Analyzer:
         self.pose_runs += 1
         if self.gate is not None:
             self._gate_box = _small_user_region(detection, image.shape[1], image.shape[0])
-            self.gate.ran(_gate_view(image, self._gate_box), t)
+            self.gate.ran(_gate_view(image, self._gate_box), t, settle=self._gate_box is not None)
         self._last_detection = detection
         return detection
 

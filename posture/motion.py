@@ -4,10 +4,13 @@ A thumbnail of each analysed frame is compared with the thumbnail of the frame t
 on (not the previous frame, so a slow drift still adds up and triggers a fresh pose). Cost: a resize of
 the frame to 48x48 grey, well under a millisecond, against ~30 ms for a pose inference.
 
-A pose taken while the picture was changing is not re-used: once the picture is still again the pose
-model looks once more. A sample falls mid-movement as often as not, and the rest of the movement (a head
-settling back the last centimetre) can stay under the threshold: a small user returning upright was judged
-on the half-way pose for the next five seconds. A steady user costs nothing more; each movement one look.
+When asked to (`ran(..., settle=True)`, for a small user), a pose taken while the picture was changing is
+not re-used: once the picture is still again the pose model looks once more. A sample falls mid-movement as
+often as not, and for a small user the rest of the movement (a head settling back the last centimetre) is
+a few pixels, under the threshold: a small user returning upright was judged on the half-way pose for the
+next five seconds. A user who fills more of the picture changes enough of it to bring a fresh look anyway,
+and there every extra look in a noisy picture was one more chance of a misplaced landmark (re-looking after
+every movement turned two clips under motion blur from met to missed). A steady user costs nothing more.
 """
 
 from __future__ import annotations
@@ -52,11 +55,12 @@ class MotionGate:
         self._moving = float(np.mean(np.abs(thumb - self._ref))) >= self.threshold
         return not self._moving and not self._mid_movement
 
-    def ran(self, image: np.ndarray, t: float) -> None:
-        """Remember the frame the pose model just ran on."""
+    def ran(self, image: np.ndarray, t: float, settle: bool = False) -> None:
+        """Remember the frame the pose model just ran on. `settle`: if the picture was changing, look
+        again once it is still rather than re-using this pose."""
         self._ref = thumbnail(image)
         self._ref_t = t
-        self._mid_movement = self._moving
+        self._mid_movement = settle and self._moving
         self._moving = False
 
     def reset(self) -> None:
