@@ -120,11 +120,12 @@ def test_a_tray_break_counts_the_clip_and_the_monitor_gets_its_camera_back(qtbot
     kinds = [m.kind for m in coaching.messages]
     labels = json.loads(CLIP.with_suffix(".reps.json").read_text())["counts"]
     counts = {c.movement.key: c.count for c in coaching.session.all_coaches()}
-    # Every labelled turn is counted, the rushed one is told "slower", the person leaving the picture
-    # is told "not seen". Through the simulated webcam (JPEG frames, letterboxed) the squeezes are
-    # the weakest signal: some may be missed, none may be invented.
-    assert counts["turn"] == labels["turn"]
-    assert 1 <= counts["squeeze"] <= labels["squeeze"]
+    # Every labelled repetition is counted, the rushed turn is told "slower", the person leaving the
+    # picture is told "not seen". Through the simulated webcam (JPEG frames, letterboxed, its own frame
+    # timing) the squeezes are the weakest signal: the tracking pose settles a few percent off its old
+    # fit after each one, and its first look after the person steps back in is off too; both used to
+    # lose a squeeze (RepDetector: settled short of rest; no resting-position jump across a gap).
+    assert counts == {"turn": labels["turn"], "squeeze": labels["squeeze"]}
     assert "done" in kinds and "slower" in kinds and "not_seen" in kinds
     # The routine is over: the break's capture is closed and the monitor is told to watch again while
     # the "did that help?" page is still open; it opens the camera itself.
