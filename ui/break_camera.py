@@ -164,6 +164,6 @@ class BreakCamera(QObject):
 
 def default_feed(camera: FrameSource) -> FrameFeed:
     from posture.exercise.face import make_face_keypoints
-    from posture.pose import make_pose
+    from posture.exercise.watch import make_watch_pose
 
-    return FrameFeed(camera, make_pose(tracking=True), faces=make_face_keypoints())
+    return FrameFeed(camera, make_watch_pose(), faces=make_face_keypoints())

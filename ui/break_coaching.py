@@ -181,14 +181,14 @@ def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float
     from posture.clock import FakeClock
     from posture.coach.routines import load_catalogue
     from posture.exercise.face import make_face_keypoints
-    from posture.pose import make_pose
+    from posture.exercise.watch import make_watch_pose
     from posture.sources import VideoFileSource
 
     routine = load_catalogue().get("neck-turns")
     assert routine is not None
     clock = FakeClock()
     window = BreakWindow(routine, clock=clock)
-    feed = FrameFeed(VideoFileSource(clip), make_pose(tracking=True), faces=make_face_keypoints())
+    feed = FrameFeed(VideoFileSource(clip), make_watch_pose(), faces=make_face_keypoints())
     coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
     window.resize(760, 560)
     run_watched(window, coaching, clock, at_s)

@@ -94,14 +94,14 @@ def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: T
         print("note: this routine has no movement the camera can count; running it without the camera.", file=out)
         return None
     from posture.exercise.face import make_face_keypoints
-    from posture.pose import make_pose
+    from posture.exercise.watch import make_watch_pose
     from posture.sources import WebcamSource, open_source
 
     try:
         source = open_source(args.watch, 25.0)
         if isinstance(source, WebcamSource):
             source = WebcamSource(source.index, requested_fps=WATCH_FPS * 2)
-        pose = make_pose(tracking=True)
+        pose = make_watch_pose()
     except UserError as exc:
         print(f"note: {exc}; the break goes on without the camera.", file=out)
         return None
