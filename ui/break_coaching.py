@@ -97,8 +97,11 @@ class BreakCoaching(QObject):
         self._open = False
         self._done = False
         self.timer = QTimer(self)
-        # A few polls per frame period: a confirming frame may be due a third of a period early.
-        self.timer.setInterval(max(20, int(1000 / fps / 4)))
+        # At least a few polls per frame period, and after each poll the next one is set for when the
+        # next frame is due (a confirming frame may be due a third of a period early): a count is not
+        # held back by the timer's grain.
+        self._poll_ms = max(20, int(1000 / fps / 4))
+        self.timer.setInterval(self._poll_ms)
         self.timer.timeout.connect(self.poll)
         window.event_hooks.append(self.on_events)
         runner = window.runner
@@ -143,6 +146,9 @@ class BreakCoaching(QObject):
             self.messages.append(m)
             coach = self.session.coach
             self.panel.show_message(m, coach.progress_text() if coach else "")
+        if self.feed is not None and self.timer.isActive():
+            due_ms = self.feed.due_in(self.clock.monotonic() - self._t0) * 1000
+            self.timer.setInterval(max(5, min(self._poll_ms, int(due_ms) + 1)))
 
     def finish(self) -> None:
         """Stop watching, close the camera and hand over the range of motion (once, however often called:
