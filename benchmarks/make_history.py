@@ -6,7 +6,11 @@ short trips away, a guided break roughly every 50 minutes (some skipped), postur
 the morning and sags mid-afternoon, nudges after poor posture persists, mostly followed by recovery.
 Weekends have occasional short sessions. Deterministic for a given seed.
 
-    python benchmarks/make_history.py OUT.db --days 90 [--interval 1] [--end 2026-11-23]
+    python benchmarks/make_history.py OUT.db --days 90 [--interval 1] [--end 2026-11-23] [--mobility]
+
+`--mobility` also stores a range-of-motion row for most completed breaks, as watched breaks would
+(a neck that loosens slowly over the weeks, the right side a little stiffer), from its own random
+stream so the posture rows stay the same with or without it.
 """
 
 from __future__ import annotations
@@ -280,6 +284,40 @@ def generate_workday(
     return _write(Path(path), items, days=1, interval=interval)
 
 
+def add_mobility(path: str | Path, seed: int = 7) -> int:
+    """A range-of-motion row for ~70 % of the completed breaks in `path`; returns how many were added."""
+    from posture.store.db import open_db
+    from posture.store.mobility import BreakMobility, insert_break
+
+    rng = random.Random(seed + 1)
+    conn = open_db(path)
+    try:
+        walls = [w for (w,) in conn.execute("SELECT wall FROM events WHERE kind = 'break_completed' ORDER BY wall")]
+        if not walls:
+            return 0
+        first, span = walls[0], max(walls[-1] - walls[0], 1.0)
+        added = 0
+        with conn:
+            for wall in walls:
+                if rng.random() > 0.7:  # camera off or the person said no
+                    continue
+                loosen = (wall - first) / span  # 0 → 1 over the period
+                turn = 58 + 8 * loosen
+                bend = 31 + 5 * loosen
+                values: dict[str, float | None] = {
+                    "turn_left_deg": round(rng.gauss(turn, 3.0), 1),
+                    "turn_right_deg": round(rng.gauss(turn - 6, 3.0), 1),
+                    "bend_left_deg": round(rng.gauss(bend, 2.0), 1),
+                    "bend_right_deg": round(rng.gauss(bend - 3, 2.0), 1),
+                    "tuck_depth_pct": round(rng.gauss(6.0 + 1.5 * loosen, 0.8), 1),
+                }
+                insert_break(conn, BreakMobility(wall, "neck basics", values, {"turn": 4, "side_bend": 4, "chin_tuck": 5}))
+                added += 1
+        return added
+    finally:
+        conn.close()
+
+
 def _write(path: Path, items: Iterable[Item], *, days: int, interval: float) -> GeneratedHistory:
     began = time.perf_counter()
     n_samples = n_events = 0
@@ -306,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between samples")
     parser.add_argument("--end", type=date.fromisoformat, default=None, help="last day (default today)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mobility", action="store_true", help="also store range of motion for watched breaks")
     args = parser.parse_args(argv)
     if args.db.exists():
         parser.error(f"{args.db} exists; pick a new file")
@@ -315,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{made.monitored_hours:.1f} h monitored, written in {made.seconds:.1f} s -> "
         f"{made.bytes / 1024:.0f} KiB ({made.bytes / made.monitored_hours:.0f} B/h)"
     )
+    if args.mobility:
+        print(f"{add_mobility(args.db, args.seed)} breaks with range of motion")
     return 0
 
 

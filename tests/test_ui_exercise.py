@@ -77,6 +77,8 @@ def test_mobility_panel_draws_trends_and_asymmetry(qtbot: Any) -> None:
     assert not panel.is_empty
     assert "more to the left" in panel.subtitle.text()  # the demo's right side is stiffer
     assert len(panel.deg_plot.listDataItems()) == 4 and len(panel.tuck_plot.listDataItems()) == 1
+    panel.show_rows(demo_rows(last), last)  # a refresh replaces the legend's entries, never adds to them
+    assert [label.text for _, label in panel.legend.items] == ["turn L", "turn R", "bend L", "bend R"]
     panel.show_rows([], last)
     assert panel.is_empty and "No watched breaks yet" in panel.empty_label.text()
 

@@ -131,12 +131,12 @@ def _qdate(d: date) -> QDate:
     return QDate(d.year, d.month, d.day)
 
 
-DEFAULT_SIZE = (1400, 940)
+DEFAULT_SIZE = (1400, 1040)
 
 
 def fitting_size(wanted: tuple[int, int], margin: int = 48) -> tuple[int, int]:
     """`wanted`, shrunk to the screen's free area (minus room for a frame), so the title bar and close
-    button are always on screen: 1400×940 does not fit a 1366×768 laptop."""
+    button are always on screen: 1400×1040 does not fit a 1366×768 laptop."""
     screen = QGuiApplication.primaryScreen()
     if screen is None:
         return wanted

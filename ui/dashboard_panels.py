@@ -507,7 +507,9 @@ class BeforeAfterBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.values: tuple[float, float] | None = None
-        self.setMinimumHeight(120)
+        # Low enough that the captions stay inside the card when the window is short (a laptop screen):
+        # the bars shrink, the numbers and captions keep their size.
+        self.setMinimumHeight(84)
 
     def set_values(self, before: float | None, after: float | None) -> None:
         self.values = None if before is None or after is None else (before, after)

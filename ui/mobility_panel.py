@@ -51,8 +51,12 @@ class MobilityPanel(Panel):
         super().__init__("Range of motion", parent)
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.setBackground(CARD_BG)
-        self.deg_plot = styled_plot(self.layout_widget.addPlot(row=0, col=0, enableMenu=False))
-        self.tuck_plot = styled_plot(self.layout_widget.addPlot(row=0, col=1, enableMenu=False))
+        # The legend sits in its own row above the plots: inside the plot it covered the turn lines,
+        # which run along the top of the degrees axis.
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=4)
+        self.layout_widget.addItem(self.legend, row=0, col=0)
+        self.deg_plot = styled_plot(self.layout_widget.addPlot(row=1, col=0, enableMenu=False))
+        self.tuck_plot = styled_plot(self.layout_widget.addPlot(row=1, col=1, enableMenu=False))
         self.layout_widget.ci.layout.setColumnStretchFactor(0, 3)
         self.layout_widget.ci.layout.setColumnStretchFactor(1, 2)
         self.deg_plot.setLabel("left", "degrees", color=MUTED)
@@ -60,7 +64,6 @@ class MobilityPanel(Panel):
         for plot in (self.deg_plot, self.tuck_plot):
             plot.showGrid(y=True, alpha=0.12)
             plot.getAxis("left").setWidth(46)
-        self.legend = self.deg_plot.addLegend(offset=(6, 4), labelTextSize="8pt", colCount=4)
         self.set_content(self.layout_widget)
         self.rows: list[BreakMobility] = []
 
@@ -72,6 +75,7 @@ class MobilityPanel(Panel):
         self.rows = rows
         self.deg_plot.clear()
         self.tuck_plot.clear()
+        self.legend.clear()
         if not rows:
             self.subtitle.setText("")
             self.show_empty("No watched breaks yet. Start a break with the camera on to see how freely your "
@@ -84,8 +88,9 @@ class MobilityPanel(Panel):
             y = np.array([np.nan if (v := r.value(column)) is None else v for r in rows], dtype=float)
             if np.isfinite(y).any():
                 ok = np.isfinite(y)
-                self.deg_plot.plot(x[ok], y[ok], name=label, pen=pg.mkPen(colour, width=1.6, style=style),
-                                   symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None)
+                line = self.deg_plot.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=1.6, style=style),
+                                          symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None)
+                self.legend.addItem(line, label)
         column, label, colour = TUCK
         y = np.array([np.nan if (v := r.value(column)) is None else v for r in rows], dtype=float)
         ok = np.isfinite(y)

@@ -2,7 +2,7 @@
 
 Xvfb 1600×1000 with openbox, trayer and dunst (xsession.py); the tray app replays the demo clip in real
 time, calibrated from its first 8 seconds; the menu is driven with xdotool and each window is captured
-with `import -window`. The dashboard comes from the history `make demo` records, saved by the app.
+with `import -window`. The dashboard shows 30 days of generated history (benchmarks/make_history.py).
 
     .venv/bin/python tests/desktop/readme_screenshots.py [--out docs]
 """
@@ -51,8 +51,17 @@ def main() -> int:
         save_safety_profile(SafetyProfile.from_answers({q.key: False for q in SAFETY_QUESTIONS}, time.time()),
                             config / "safety.json")
         env = dict(session.env, POSTURE_CONFIG_DIR=str(config), POSTURE_DATA_DIR=str(data))
+        # The dashboard is about weeks, so its picture shows a month: generated history (make_history.py:
+        # a person's working days, breaks, and watched breaks' range of motion), up to yesterday.
+        from datetime import date, timedelta
+
+        from benchmarks.make_history import add_mobility, generate_history
+
         db = tmp / "history.db"
-        subprocess.run([str(POSTURE), "run", "--source", str(DEMO), "--calibrate-from", "0:8", "--db", str(db),
+        shown = date.today() - timedelta(days=1)
+        generate_history(db, days=30, end=shown)
+        add_mobility(db)
+        subprocess.run([str(POSTURE), "dashboard", "--db", str(db), "--date", shown.isoformat(),
                         "--screenshot", str(out / "dashboard.png")], env=env, check=True, timeout=600)
         app = session.popen([str(POSTURE), "run", "--source", str(DEMO), "--calibrate-from", "0:8", "--loop",
                              "--realtime", "--no-history"], tmp / "app.log", env)
