@@ -127,3 +127,11 @@ def test_in_good_light_the_motion_gate_still_saves_the_pose_model() -> None:
     for i in range(6):
         an.detect(ROOM, float(i))
     assert user.looks == 1 and an.pose_reused == 5
+
+
+def test_in_poor_light_a_still_user_costs_at_most_one_look_a_second() -> None:
+    user = JitteryUser([0.0])
+    an = Analyzer(user, motion_gate=True)  # type: ignore[arg-type]
+    for i in range(8):  # 2 Hz, the fast sampling rate, for 4 s
+        an.detect(_grainy(ROOM, 7.0, i), i * 0.5)
+    assert user.looks == 4 and an.pose_reused == 4
