@@ -129,7 +129,10 @@ class Analyzer:
         """Find the user, re-using the last result when the picture has not changed since it was taken."""
         image = check_frame(image)  # a malformed frame is a ValueError here, before any native code sees it
         last = self._last_detection
-        poor = last is not None and _poor_light(last) and t - self._looked_at >= POOR_LIGHT_LOOK_S
+        # Only while someone is there: an empty chair has no posture to re-measure, and the gate still sees
+        # a return (a whole person entering the picture changes it plenty).
+        poor = (last is not None and last.validity.ok and _poor_light(last)
+                and t - self._looked_at >= POOR_LIGHT_LOOK_S)
         still = last is not None and self.gate is not None and self.gate.unchanged(_gate_view(image, self._gate_box), t)
         if last is not None and still and not poor:
             self.pose_reused += 1

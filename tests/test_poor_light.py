@@ -135,3 +135,17 @@ def test_in_poor_light_a_still_user_costs_at_most_one_look_a_second() -> None:
     for i in range(8):  # 2 Hz, the fast sampling rate, for 4 s
         an.detect(_grainy(ROOM, 7.0, i), i * 0.5)
     assert user.looks == 4 and an.pose_reused == 4
+
+
+class EmptyChair(JitteryUser):
+    def find(self, frame: np.ndarray) -> Detection:
+        self.looks += 1
+        return Detection(None, Validity(False, "no person found"), 0)
+
+
+def test_in_poor_light_an_empty_chair_is_not_looked_at_again_while_nothing_changes() -> None:
+    nobody = EmptyChair([0.0])
+    an = Analyzer(nobody, motion_gate=True)  # type: ignore[arg-type]
+    for i in range(6):
+        an.detect(_grainy(ROOM, 7.0, i), float(i))
+    assert nobody.looks == 1 and an.pose_reused == 5
