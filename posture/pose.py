@@ -90,15 +90,21 @@ class MediaPipePose:
     follows the same person); use `tracking=False` for unrelated still images.
     """
 
-    def __init__(self, model_complexity: int = 1, tracking: bool = True, min_confidence: float = 0.5) -> None:
+    def __init__(self, model_complexity: int = 1, tracking: bool = True, min_confidence: float = 0.5,
+                 graph_threads: int | None = None) -> None:
+        """`graph_threads`: run the graph on this many threads instead of one per core (posture/mp_threads.py)."""
         quiet_native_logs()
         import mediapipe as mp
 
         check_bundled_model(model_complexity)
+        solution = mp.solutions.pose.Pose
+        if graph_threads is not None:
+            from posture.mp_threads import with_graph_threads
 
+            solution = with_graph_threads(solution, graph_threads)
         # With a display, graph construction sets up a GL context and prints what no log level silences.
         with native_stderr_muted():
-            self._pose = mp.solutions.pose.Pose(
+            self._pose = solution(
                 static_image_mode=not tracking,
                 model_complexity=model_complexity,
                 # MediaPipe's landmark filter assumes consecutive video frames; our samples are 0.5-5 s apart,
@@ -254,10 +260,10 @@ def describe_backend() -> str:
     return f"pose backend: tasks (MediaPipe PoseLandmarker, bundled full model, mediapipe {version})"
 
 
-def make_pose(tracking: bool = False) -> PoseBackend:
-    """The pose backend this install uses, with its bundled model."""
+def make_pose(tracking: bool = False, graph_threads: int | None = None) -> PoseBackend:
+    """The pose backend this install uses, with its bundled model (`graph_threads`: see MediaPipePose)."""
     if backend_name() == "legacy":
-        return MediaPipePose(tracking=tracking)
+        return MediaPipePose(tracking=tracking, graph_threads=graph_threads)
     from posture.pose_tasks import TasksPose
 
     return TasksPose()

@@ -56,6 +56,8 @@ class Settings:
     micro_break_every_min: float = 25.0
     neck_break_every_min: float = 55.0
     breaks_enabled: bool = True
+    # Guided breaks with movement steps are watched by the camera (counted and coached) unless this is off.
+    watch_breaks: bool = True
 
     def nudge_settings(self) -> NudgeSettings:
         return NudgeSettings(
@@ -144,6 +146,7 @@ VALIDATORS: dict[str, Validator] = {
     "micro_break_every_min": _number(10, 120),
     "neck_break_every_min": _number(20, 240),
     "breaks_enabled": _boolean,
+    "watch_breaks": _boolean,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from posture.cli import break_cmd, main
+from posture.clock import SystemClock
 from posture.coach.safety import SafetyProfile, save_safety_profile
 from posture.pose import legacy_available
+from posture.settings import Settings, save_settings
 from posture.store.db import MIGRATIONS, SCHEMA_VERSION, migrate, open_db
 from posture.store.mobility import BreakMobility, breaks_between, record_break, usual_range
 
@@ -112,6 +114,65 @@ def test_routine_with_nothing_to_watch_says_so_and_runs(capsys: pytest.CaptureFi
     assert main(["break", "slow-breathing", "--watch", "0", "--speed", "5000"]) == 0
     out = capsys.readouterr().out
     assert "no movement the camera can count" in out and "Done" in out
+
+
+class _Camera:
+    """Stands in for open_source: notes what the break asked to watch; the camera is busy."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, spec: str, fps: float) -> object:
+        from posture.errors import SourceError
+
+        self.asked.append(spec)
+        raise SourceError(f"camera {spec} is in use by another program")
+
+
+def _terminal_break(monkeypatch: pytest.MonkeyPatch, settings: Settings, answered: list[str],
+                    *extra: str) -> tuple[int, _Camera]:
+    """`posture break neck-turns` typed at a terminal, in real time (on a clock that runs it in a blink)."""
+    camera = _Camera()
+    save_settings(settings)
+    monkeypatch.setattr(break_cmd, "stdin_is_tty", lambda: True)
+    monkeypatch.setattr(break_cmd, "open_keys", break_cmd.NoKeys)  # the keys are not what is tested
+    monkeypatch.setattr(break_cmd, "make_clock", lambda speed: break_cmd.PacedClock(SystemClock(), 5000))
+    monkeypatch.setattr("posture.sources.open_source", camera)
+    return main(["break", "neck-turns", *answered, *extra]), camera
+
+
+def test_a_terminal_break_is_watched_through_the_settings_camera_when_watch_breaks_is_on(
+        monkeypatch: pytest.MonkeyPatch, answered: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, camera = _terminal_break(monkeypatch, Settings(camera_index=2), answered)
+    out = capsys.readouterr().out
+    assert code == 0 and camera.asked == ["2"]
+    # The camera is busy: one line, then the break exactly as without a camera.
+    assert "camera 2 is in use" in out and "goes on without the camera" in out and "watch_breaks" in out
+    assert "Done (0:40)" in out
+
+
+def test_watch_breaks_off_means_no_camera_unless_watch_is_given(
+        monkeypatch: pytest.MonkeyPatch, answered: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, camera = _terminal_break(monkeypatch, Settings(watch_breaks=False), answered)
+    out = capsys.readouterr().out
+    assert code == 0 and camera.asked == [] and "camera" not in out.lower() and "Done (0:40)" in out
+    # --watch forces it on for this run, whatever the setting says.
+    code, camera = _terminal_break(monkeypatch, Settings(watch_breaks=False), answered, "--watch", "1")
+    assert code == 0 and camera.asked == ["1"]
+    # --no-watch forces it off with the setting on.
+    code, camera = _terminal_break(monkeypatch, Settings(), answered, "--no-watch")
+    assert code == 0 and camera.asked == []
+
+
+def test_a_break_from_a_script_or_sped_up_never_opens_a_camera_it_was_not_asked_to(
+        monkeypatch: pytest.MonkeyPatch, answered: list[str]) -> None:
+    camera = _Camera()
+    monkeypatch.setattr("posture.sources.open_source", camera)
+    assert main(["break", "neck-turns", "--speed", "5000", *answered]) == 0  # stdin is not a terminal
+    monkeypatch.setattr(break_cmd, "stdin_is_tty", lambda: True)
+    monkeypatch.setattr(break_cmd, "open_keys", break_cmd.NoKeys)
+    assert main(["break", "neck-turns", "--speed", "5000", *answered]) == 0  # faster than real time
+    assert camera.asked == []
 
 
 def test_history_file_from_before_the_mobility_table_is_migrated(tmp_path: Path) -> None:

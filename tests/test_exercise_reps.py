@@ -235,3 +235,63 @@ def test_signal_signs_follow_the_persons_own_left() -> None:
     assert bend_left.roll_deg is not None and bend_left.roll_deg > 10
     level = signals_from_pose(pose_from_arrays(_frontal()), 0.0)
     assert level.yaw_deg == pytest.approx(0.0, abs=1e-6) and level.roll_deg == pytest.approx(0.0, abs=1e-6)
+
+
+def span_signals(narrowing: list[float | None], t0: float = 0.0, fps: float = 6.0) -> list[tuple[float, Signals | None]]:
+    """Shoulder-blade squeezes at the watching rate: the shoulder span narrowing by `narrowing` percent
+    (None: nobody in view)."""
+    out: list[tuple[float, Signals | None]] = []
+    for i, v in enumerate(narrowing):
+        t = t0 + i / fps
+        out.append((t, None if v is None else Signals(t, 0.0, 0.0, 0.0, 0.5, 0.7, 0.75 * math.exp(-v / 100))))
+    return out
+
+
+def feed_squeezes(samples: list[tuple[float, Signals | None]]) -> RepDetector:
+    detector = RepDetector(MOVEMENTS["squeeze"])
+    for t, s in samples:
+        if s is None:
+            detector.missing(t)
+        else:
+            detector.feed(s)
+    return detector
+
+
+def test_a_squeeze_that_comes_back_to_a_slightly_different_rest_still_ends() -> None:
+    # What the tracking pose model gives on a real webcam: after the squeeze the shoulders settle 4 %
+    # narrower than before (a new fit, or shoulders that stay a little back). Waiting for the old
+    # resting position would run the squeeze into the next one and lose both.
+    rng = np.random.default_rng(3)
+    fps = 6.0
+
+    def seg(value: float, seconds: float) -> list[float]:
+        return [value + float(rng.normal(0, 0.3)) for _ in range(round(seconds * fps))]
+
+    values = [*seg(0.0, 1.5), *seg(5.0, 0.3), *seg(11.0, 2.0), *seg(7.0, 0.3), *seg(4.3, 2.5),
+              *seg(9.0, 0.3), *seg(14.0, 2.0), *seg(8.0, 0.3), *seg(4.3, 2.5)]
+    detector = feed_squeezes(span_signals(list(values), fps=fps))
+    reps = detector.repetitions
+    assert len(reps) == 2
+    # The first ends where it settled (about 4.1 s in), not a second later when that was clear.
+    assert 3.9 <= reps[0].end <= 4.5
+    assert reps[1].peak == pytest.approx(14.0 - 4.3, abs=1.5)  # measured from the new resting position
+
+
+def test_a_squeeze_right_after_coming_back_into_view_is_counted() -> None:
+    # The person steps out of view and back; the pose model's first frames after finding them again
+    # are a few percent off (here 6 % wider, then settling), and the squeeze starts at once.
+    rng = np.random.default_rng(4)
+    before = [float(rng.normal(0, 0.3)) for _ in range(12)]
+    away: list[float | None] = [None] * 15
+    back = [-6.0, -2.5, 0.4, 3.0, 7.0, 10.0, 10.5, 10.2, 10.4, 10.1, 10.3, 6.0, 2.0, 0.5, 0.3, 0.2]
+    detector = feed_squeezes(span_signals([*before, *away, *back]))
+    assert len(detector.repetitions) == 1
+    assert detector.repetitions[0].peak == pytest.approx(10.3, abs=1.0)
+
+
+def test_a_squeeze_held_at_its_peak_is_not_cut_short() -> None:
+    # Holding the squeeze (steady at the peak) is not "settled short": it ends only on the way back.
+    values = [0.0] * 9 + [5.0, 9.0] + [10.0] * 24 + [6.0, 2.0, 0.5, 0.0, 0.0]
+    detector = feed_squeezes(span_signals(values))
+    assert len(detector.repetitions) == 1
+    assert detector.repetitions[0].end == pytest.approx((9 + 2 + 24 + 1) / 6.0, abs=0.2)

@@ -44,7 +44,8 @@ class _Notifier:
 class Tray:
     """The parts of the tray app a break touches: a monitor on 'its thread', and the break controller."""
 
-    def __init__(self, tmp_path: Path, rig: CameraRig, break_rig: CameraRig | None = None) -> None:
+    def __init__(self, tmp_path: Path, rig: CameraRig, break_rig: CameraRig | None = None,
+                 watch_breaks: bool = True) -> None:
         from posture.person import default_finder
 
         self.clock = rig.clock
@@ -62,7 +63,8 @@ class Tray:
         def open_camera() -> WebcamSource:
             return WebcamSource(0, requested_fps=12.0, clock=self.clock, capture=camera_rig.capture)
 
-        self.camera = BreakCamera(self.submit, self.camera_on, open_camera, self.db, lend_timeout_s=1.0)
+        self.camera = BreakCamera(self.submit, self.camera_on, open_camera, self.db, lend_timeout_s=1.0,
+                                  wanted=lambda: watch_breaks)
         self.controller.camera = self.camera
 
     def camera_on(self) -> bool:
@@ -120,11 +122,12 @@ def test_a_tray_break_counts_the_clip_and_the_monitor_gets_its_camera_back(qtbot
     kinds = [m.kind for m in coaching.messages]
     labels = json.loads(CLIP.with_suffix(".reps.json").read_text())["counts"]
     counts = {c.movement.key: c.count for c in coaching.session.all_coaches()}
-    # Every labelled turn is counted, the rushed one is told "slower", the person leaving the picture
-    # is told "not seen". Through the simulated webcam (JPEG frames, letterboxed) the squeezes are
-    # the weakest signal: some may be missed, none may be invented.
-    assert counts["turn"] == labels["turn"]
-    assert 1 <= counts["squeeze"] <= labels["squeeze"]
+    # Every labelled repetition is counted, the rushed turn is told "slower", the person leaving the
+    # picture is told "not seen". Through the simulated webcam (JPEG frames, letterboxed, its own frame
+    # timing) the squeezes are the weakest signal: the tracking pose settles a few percent off its old
+    # fit after each one, and its first look after the person steps back in is off too; both used to
+    # lose a squeeze (RepDetector: settled short of rest; no resting-position jump across a gap).
+    assert counts == {"turn": labels["turn"], "squeeze": labels["squeeze"]}
     assert "done" in kinds and "slower" in kinds and "not_seen" in kinds
     # The routine is over: the break's capture is closed and the monitor is told to watch again while
     # the "did that help?" page is still open; it opens the camera itself.
@@ -175,6 +178,21 @@ def test_paused_or_a_routine_without_movement_is_not_watched(qtbot: Any, tmp_pat
     window.close()
 
 
+def test_with_watch_breaks_off_a_tray_break_never_touches_the_camera(qtbot: Any, tmp_path: Path) -> None:
+    rig = _rig(delivered_fps=15.0)
+    tray = Tray(tmp_path, rig, watch_breaks=False)
+    tray.watch(3.0)
+    window = tray.start("neck-turns")
+    qtbot.addWidget(window)
+    # The break runs as it does without a camera: no coaching, and the monitor keeps watching posture
+    # through its own capture (not lent, not paused, never reopened).
+    assert tray.camera.coaching is None and not tray.camera.lent
+    tray.watch(2.0)
+    assert tray.monitor.camera_open and tray.monitor.status.paused_reason is None
+    assert rig.opens == 1 and not rig.violations
+    window.close()
+
+
 def _watched(routine: Any) -> bool:
     from posture.exercise.watch import watched_steps
 
@@ -199,3 +217,68 @@ def test_quitting_mid_break_releases_everything_on_this_thread(qtbot: Any, tmp_p
     assert not rig.light_on and not rig._open_caps and not rig.violations
     assert not tray.monitor.camera_open
     assert usual_ranges(tray.db, ["turn"]).get("turn")  # the turns done before quitting are kept
+
+
+class _NoPose:
+    """A pose model that sees nobody: this test is about who holds the camera, not about exercises."""
+
+    def detect(self, frame_bgr: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_settings_change_mid_break_restarts_the_monitor_without_taking_the_camera(
+        qtbot: Any, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from posture.coach.safety import SafetyProfile, save_safety_profile
+    from posture.exercise.watch import FrameFeed
+    from ui.app import CompanionApp
+    from ui.worker import BuiltMonitor
+
+    from ui_helpers import FakeFinder, StillSource
+
+    cameras: list[StillSource] = []  # the device as each monitor opens it
+
+    def make_factory(s: Settings) -> Any:
+        def build() -> BuiltMonitor:
+            camera = StillSource()
+            cameras.append(camera)
+            return BuiltMonitor(Monitor(lambda: camera, FakeFinder(), FakeClock(monotonic_start=0.0), s), [])  # type: ignore[arg-type]
+
+        return build
+
+    settings = replace(Settings(), breaks_enabled=False)
+    app = CompanionApp(settings, make_factory, FakeClock(monotonic_start=0.0), realtime=False,
+                       tray_available=False, pace_s=0.002, safety_path=tmp_path / "safety.json")
+    held = StillSource()  # the break's capture of the same device
+    app.breaks.camera = BreakCamera(app.worker_submit, lambda: True, lambda: held, None,
+                                    make_feed=lambda cam: FrameFeed(cam, _NoPose()))  # type: ignore[arg-type]
+    try:
+        app.start()
+        qtbot.waitUntil(lambda: bool(cameras) and cameras[0].opens == 1, timeout=5_000)
+        save_safety_profile(SafetyProfile(), tmp_path / "safety.json")
+        assert app.breaks.start("neck-turns")
+        window = app.breaks.window
+        assert window is not None
+        qtbot.waitUntil(lambda: held.opens == 1, timeout=5_000)
+        assert cameras[0].closes == 1  # lent: the monitor let go before the break opened it
+
+        # The person changes the camera in the settings while the break watches them: a new monitor.
+        first = app.worker
+        app.apply_settings(replace(settings, camera_index=1))
+        assert app.worker is not first
+        qtbot.waitUntil(lambda: len(cameras) == 2 and app.status is not None
+                        and app.status.paused_reason == "break", timeout=5_000)
+        qtbot.wait(300)  # many of its samples would have been due by now
+        assert cameras[1].attempts == 0 and held.closes == 0  # it waits: the break still holds the camera
+
+        window.close()  # the break ends: its capture is closed and the new monitor takes the camera
+        assert held.closes == 1
+        qtbot.waitUntil(lambda: cameras[1].opens == 1, timeout=5_000)
+        assert app.status is not None
+        qtbot.waitUntil(lambda: app.status is not None and app.status.paused_reason is None, timeout=5_000)
+    finally:
+        app.shutdown()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from posture.clock import FakeClock
@@ -81,6 +82,20 @@ def test_mobility_panel_draws_trends_and_asymmetry(qtbot: Any) -> None:
     assert [label.text for _, label in panel.legend.items] == ["turn L", "turn R", "bend L", "bend R"]
     panel.show_rows([], last)
     assert panel.is_empty and "No watched breaks yet" in panel.empty_label.text()
+
+
+def test_mobility_trend_has_one_point_a_day_the_median_of_its_breaks() -> None:
+    from ui.mobility_panel import daily_medians
+
+    day = date(2026, 11, 20)
+    at = [datetime(2026, 11, 18, h).timestamp() for h in (9, 13, 17)] + [datetime(2026, 11, 20, 10).timestamp()]
+    turns = [50.0, 58.0, 44.0, 61.0]
+    rows = [BreakMobility(w, "neck-turns", {"turn_left_deg": v, "tuck_depth_pct": None}, {"turn": 4})
+            for w, v in zip(at, turns, strict=True)]
+    x, per_day = daily_medians(rows, day - timedelta(days=10))
+    assert list(x) == [8.0, 10.0]
+    assert list(per_day["turn_left_deg"]) == [50.0, 61.0]
+    assert np.isnan(per_day["tuck_depth_pct"]).all() and np.isnan(per_day["turn_right_deg"]).all()
 
 
 def test_dashboard_shows_the_mobility_card_from_the_history(qtbot: Any, tmp_path: Path) -> None:

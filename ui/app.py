@@ -210,6 +210,8 @@ class CompanionApp(QObject):
         self.worker.stop()
         self.finished = False
         self.worker = self._new_worker(settings)
+        if self.breaks.camera is not None:
+            self.breaks.camera.monitor_restarted()  # a watched break keeps its camera (ui/break_camera.py)
         if self.baseline is not None:
             baseline = self.baseline
             self.worker.submit(lambda m: m.set_baseline(baseline))
@@ -649,7 +651,8 @@ def tray_break_camera(app: CompanionApp, index: int | None, db: Path | None) -> 
         # Twice the analysis rate, so the newest frame is never more than half a watch period old.
         return WebcamSource(app.settings.camera_index if index is None else index, requested_fps=WATCH_FPS * 2)
 
-    return BreakCamera(app.worker_submit, camera_on, open_camera, db, parent=app)
+    return BreakCamera(app.worker_submit, camera_on, open_camera, db, parent=app,
+                       wanted=lambda: app.settings.watch_breaks)
 
 
 def say(text: str) -> None:

@@ -81,6 +81,7 @@ class LentCamera(FrameSource):
 class BreakCamera(QObject):
     """Decides whether a tray break is watched, and runs the handover for one break at a time.
 
+    `wanted()` is the person's word (the 'watch_breaks' setting) that breaks may use the camera at all;
     `allowed()` is the app's word that the camera is on right now; `open_camera` makes the break's
     camera (the monitor's device, at the faster watching rate); `db` is where the range of motion is
     stored (None: not stored, e.g. with --no-history).
@@ -88,10 +89,12 @@ class BreakCamera(QObject):
 
     def __init__(self, submit: Submit, allowed: Callable[[], bool], open_camera: Callable[[], FrameSource],
                  db: Path | None, make_feed: Callable[[FrameSource], FrameFeed] | None = None,
-                 lend_timeout_s: float = LEND_TIMEOUT_S, parent: QObject | None = None) -> None:
+                 lend_timeout_s: float = LEND_TIMEOUT_S, parent: QObject | None = None,
+                 wanted: Callable[[], bool] = lambda: True) -> None:
         super().__init__(parent)
         self._submit = submit
         self._allowed = allowed
+        self._wanted = wanted  # the person's 'watch_breaks' setting, read at each break
         self._open_camera = open_camera
         self.db = db
         self._make_feed = make_feed or default_feed
@@ -101,8 +104,8 @@ class BreakCamera(QObject):
 
     def attach(self, window: BreakWindow) -> BreakCoaching | None:
         """Before the window is shown: lend the camera and attach the coaching, or leave the break as is."""
-        if not watched_steps(window.routine) or not self._allowed():
-            return None
+        if not watched_steps(window.routine) or not self._wanted() or not self._allowed():
+            return None  # the break runs exactly as without a camera; the monitor keeps its camera
         usual: dict[str, dict[str | None, float]] = {}
         if self.db is not None and self.db.exists():
             from posture.store.mobility import MOVEMENTS_STORED, usual_ranges
@@ -130,6 +133,13 @@ class BreakCamera(QObject):
         window.event_hooks.append(routine_over)  # after the coaching's own hook, which closes the feed
         window.closed.connect(lambda: self._ended(coaching))
         return coaching
+
+    def monitor_restarted(self) -> None:
+        """A new monitor replaced the old one (a settings change) while a break may hold the camera: it
+        starts with the camera lent, and takes it back when the break ends, as the old one would have.
+        Called after the new worker exists and before it runs, so its first sample already knows."""
+        if self.lent:
+            self._submit(lambda m: m.lend_camera())
 
     def end(self) -> None:
         """The app is quitting with a break open and no window to close (belt and braces)."""
@@ -164,6 +174,6 @@ class BreakCamera(QObject):
 
 def default_feed(camera: FrameSource) -> FrameFeed:
     from posture.exercise.face import make_face_keypoints
-    from posture.pose import make_pose
+    from posture.exercise.watch import make_watch_pose
 
-    return FrameFeed(camera, make_pose(tracking=True), faces=make_face_keypoints())
+    return FrameFeed(camera, make_watch_pose(), faces=make_face_keypoints())

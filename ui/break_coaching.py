@@ -97,8 +97,11 @@ class BreakCoaching(QObject):
         self._open = False
         self._done = False
         self.timer = QTimer(self)
-        # A few polls per frame period: a confirming frame may be due a third of a period early.
-        self.timer.setInterval(max(20, int(1000 / fps / 4)))
+        # At least a few polls per frame period, and after each poll the next one is set for when the
+        # next frame is due (a confirming frame may be due a third of a period early): a count is not
+        # held back by the timer's grain.
+        self._poll_ms = max(20, int(1000 / fps / 4))
+        self.timer.setInterval(self._poll_ms)
         self.timer.timeout.connect(self.poll)
         window.event_hooks.append(self.on_events)
         runner = window.runner
@@ -143,6 +146,9 @@ class BreakCoaching(QObject):
             self.messages.append(m)
             coach = self.session.coach
             self.panel.show_message(m, coach.progress_text() if coach else "")
+        if self.feed is not None and self.timer.isActive():
+            due_ms = self.feed.due_in(self.clock.monotonic() - self._t0) * 1000
+            self.timer.setInterval(max(5, min(self._poll_ms, int(due_ms) + 1)))
 
     def finish(self) -> None:
         """Stop watching, close the camera and hand over the range of motion (once, however often called:
@@ -181,14 +187,14 @@ def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float
     from posture.clock import FakeClock
     from posture.coach.routines import load_catalogue
     from posture.exercise.face import make_face_keypoints
-    from posture.pose import make_pose
+    from posture.exercise.watch import make_watch_pose
     from posture.sources import VideoFileSource
 
     routine = load_catalogue().get("neck-turns")
     assert routine is not None
     clock = FakeClock()
     window = BreakWindow(routine, clock=clock)
-    feed = FrameFeed(VideoFileSource(clip), make_pose(tracking=True), faces=make_face_keypoints())
+    feed = FrameFeed(VideoFileSource(clip), make_watch_pose(), faces=make_face_keypoints())
     coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
     window.resize(760, 560)
     run_watched(window, coaching, clock, at_s)

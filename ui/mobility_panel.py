@@ -45,7 +45,8 @@ def _asymmetry_text(rows: list[BreakMobility], left: str, right: str, name: str)
 
 
 class MobilityPanel(Panel):
-    """Per-break peaks over the last `MOBILITY_DAYS` days; `load(conn, last_day)` refreshes it."""
+    """Each day's peaks (the median of its watched breaks) over the last `MOBILITY_DAYS` days;
+    `load(conn, last_day)` refreshes it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Range of motion", parent)
@@ -82,17 +83,16 @@ class MobilityPanel(Panel):
                             "neck turns and bends over the weeks.")
             return
         first = last - timedelta(days=MOBILITY_DAYS - 1)
-        x = np.array([(datetime.fromtimestamp(r.wall).date() - first).days
-                      + datetime.fromtimestamp(r.wall).hour / 24 for r in rows], dtype=float)
+        x, per_day = daily_medians(rows, first)
         for column, label, colour, style in SERIES:
-            y = np.array([np.nan if (v := r.value(column)) is None else v for r in rows], dtype=float)
+            y = per_day[column]
             if np.isfinite(y).any():
                 ok = np.isfinite(y)
                 line = self.deg_plot.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=1.6, style=style),
                                           symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None)
                 self.legend.addItem(line, label)
         column, label, colour = TUCK
-        y = np.array([np.nan if (v := r.value(column)) is None else v for r in rows], dtype=float)
+        y = per_day[column]
         ok = np.isfinite(y)
         if ok.any():
             self.tuck_plot.plot(x[ok], y[ok], pen=pg.mkPen(colour, width=1.6), symbol="o", symbolSize=5,
@@ -115,6 +115,23 @@ class MobilityPanel(Panel):
                 parts.append(text)
         self.subtitle.setText("   |   ".join(parts) + "   (your own peaks; no target)")
         self.show_content()
+
+
+def daily_medians(rows: list[BreakMobility], first: date) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One point a day (days since `first`) per measure: the median of that day's watched breaks (NaN
+    where none measured it). With two or three watched breaks a day, per-break points zig-zag with the
+    time of day and hide the trend over weeks, which is what the card is for."""
+    days = sorted({datetime.fromtimestamp(r.wall).date() for r in rows})
+    x = np.array([(d - first).days for d in days], dtype=float)
+    out: dict[str, np.ndarray] = {}
+    for column in [c for c, *_ in SERIES] + [TUCK[0]]:
+        values: dict[date, list[float]] = {}
+        for r in rows:
+            v = r.value(column)
+            if v is not None:
+                values.setdefault(datetime.fromtimestamp(r.wall).date(), []).append(v)
+        out[column] = np.array([float(np.median(values[d])) if d in values else np.nan for d in days], dtype=float)
+    return x, out
 
 
 def demo_rows(last: date, breaks: int = 24, seed: int = 3) -> list[BreakMobility]:

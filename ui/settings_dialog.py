@@ -131,11 +131,14 @@ class SettingsDialog(QDialog):
         self.neck = QSpinBox()
         self.neck.setRange(20, 240)
         self.neck.setSuffix(" min of sitting")
+        self.watch_breaks = QCheckBox("Let the camera count and coach the exercises of a break")
+        self.watch_breaks.setToolTip("Off: guided breaks never use the camera; they run with the timer alone.")
         self.autostart = QCheckBox("Start Posture Companion when I log in")
         breaks = QFormLayout()
         breaks.addRow("", self.breaks)
         breaks.addRow(LABELS["micro_break_every_min"], self.micro)
         breaks.addRow(LABELS["neck_break_every_min"], self.neck)
+        breaks.addRow("", self.watch_breaks)
         breaks.addRow("", self.autostart)
 
         self.errors = QLabel("")
@@ -181,6 +184,7 @@ class SettingsDialog(QDialog):
         self.breaks.setChecked(s.breaks_enabled)
         self.micro.setValue(round(s.micro_break_every_min))
         self.neck.setValue(round(s.neck_break_every_min))
+        self.watch_breaks.setChecked(s.watch_breaks)
         try:
             self.autostart.setChecked(autostart.is_enabled(self.autostart_dir or autostart.default_dir()))
         except OSError:
@@ -204,6 +208,7 @@ class SettingsDialog(QDialog):
             "breaks_enabled": self.breaks.isChecked(),
             "micro_break_every_min": float(self.micro.value()),
             "neck_break_every_min": float(self.neck.value()),
+            "watch_breaks": self.watch_breaks.isChecked(),
         }
 
     def validated(self) -> tuple[Settings | None, list[str]]:

@@ -25,11 +25,15 @@ WATCH_TICK_S = 1.0 / 24
 
 
 def add_watch_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
         "--watch", nargs="?", const="0", default=None, metavar="SOURCE",
-        help="count and coach the movement steps with the camera (a camera index, default 0, or a recording); "
-        "frames are analysed in memory and never stored",
+        help="count and coach the movement steps with the camera (a camera index, default 0, or a recording), "
+        "even with the 'watch_breaks' setting off; frames are analysed in memory and never stored. Without "
+        "it a break at a terminal is watched through the settings' camera when 'watch_breaks' is on",
     )
+    which.add_argument("--no-watch", action="store_true",
+                       help="do not use the camera for this break, whatever the 'watch_breaks' setting says")
     p.add_argument("--db", type=Path, help="history file where --watch stores each break's range of motion "
                    "(default: the user data dir)")
 
@@ -48,7 +52,12 @@ class TerminalWatch:
         self.db = resolve_db_path(db)
         self.session = WatchedBreak(routine, usual_ranges(self.db, MOVEMENTS_STORED) if self.db.exists() else {})
         self._t0 = clock.monotonic()
-        self.tick_s = WATCH_TICK_S
+
+    @property
+    def tick_s(self) -> float:
+        """How long the break's loop may sleep: until the next frame is due, and no longer than
+        WATCH_TICK_S (the countdown and the keys are looked at in the same loop)."""
+        return max(0.002, min(WATCH_TICK_S, self.feed.due_in(self.clock.monotonic() - self._t0)))
 
     def update(self, events: list[RunnerEvent], runner: RoutineRunner) -> None:
         for e in events:
@@ -87,30 +96,57 @@ def _line(m: CoachMessage) -> str:
 
 def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: TextIO,
                 say: Callable[[str], None]) -> TerminalWatch | None:
-    """A TerminalWatch for `--watch`, or None (with one line on `out`) when nothing can be watched."""
-    if args.watch is None:
+    """A TerminalWatch when the break is to be watched (`--watch`, or the 'watch_breaks' setting), or
+    None (with one line on `out` when watching was asked for and cannot be done)."""
+    spec, asked = watch_source(args)
+    if spec is None:
         return None
     if not watched_steps(routine):
-        print("note: this routine has no movement the camera can count; running it without the camera.", file=out)
+        if asked:
+            print("note: this routine has no movement the camera can count; running it without the camera.",
+                  file=out)
         return None
+    hint = "" if asked else " (set 'watch_breaks' off, or pass --no-watch, to skip the camera)"
     from posture.exercise.face import make_face_keypoints
-    from posture.pose import make_pose
+    from posture.exercise.watch import make_watch_pose
     from posture.sources import WebcamSource, open_source
 
     try:
-        source = open_source(args.watch, 25.0)
+        source = open_source(spec, 25.0)
         if isinstance(source, WebcamSource):
             source = WebcamSource(source.index, requested_fps=WATCH_FPS * 2)
-        pose = make_pose(tracking=True)
+        pose = make_watch_pose()
     except UserError as exc:
-        print(f"note: {exc}; the break goes on without the camera.", file=out)
+        print(f"note: {exc}; the break goes on without the camera{hint}.", file=out)
         return None
     feed = FrameFeed(source, pose, faces=make_face_keypoints())
     try:
         feed.open()
     except UserError as exc:
         pose.close()
-        print(f"note: {exc}; the break goes on without the camera.", file=out)
+        print(f"note: {exc}; the break goes on without the camera{hint}.", file=out)
         return None
     print(f"Watching with {source.name} during the movement steps (frames are never stored).", file=out)
     return TerminalWatch(routine, feed, clock, say, args.db)
+
+
+def watch_source(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """(what to watch with, or None; whether the person asked for it with --watch).
+
+    `--watch` forces watching and `--no-watch` forbids it for this run. Otherwise a break is watched
+    through the settings' camera when 'watch_breaks' is on, but only for a person at a terminal in real
+    time: a break piped from a script or run faster than real time (tests, demos) never opens a camera
+    it was not asked to.
+    """
+    if getattr(args, "no_watch", False):
+        return None, False
+    if args.watch is not None:
+        return args.watch, True
+    from posture.cli.break_cmd import stdin_is_tty
+    from posture.settings import load_settings
+
+    if getattr(args, "speed", 1.0) != 1.0 or not stdin_is_tty():
+        return None, False
+
+    settings = load_settings().settings  # problems in the file are reported by the commands that own it
+    return (str(settings.camera_index) if settings.watch_breaks else None), False

@@ -18,6 +18,9 @@ from posture.pose import check_frame, legacy_available, quiet_native_logs, to_rg
 # The detector's nose and the pose model's nose agree to a few hundredths of the image height; a face
 # farther than this from the user's nose is someone else's.
 MAX_NOSE_DISTANCE = 0.12
+# Threads for the MediaPipe graphs that watch a break (pose and this detector): one frame at a time
+# goes through them, and one thread does that for the least CPU (posture/mp_threads.py).
+WATCH_GRAPH_THREADS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +42,11 @@ class FaceKeypointDetector:
         quiet_native_logs()
         import mediapipe as mp
 
-        self._det = mp.solutions.face_detection.FaceDetection(model_selection=0,
-                                                              min_detection_confidence=min_confidence)
+        from posture.mp_threads import with_graph_threads
+
+        # One graph thread: cheaper per frame than one per core (posture/mp_threads.py).
+        solution = with_graph_threads(mp.solutions.face_detection.FaceDetection, WATCH_GRAPH_THREADS)
+        self._det = solution(model_selection=0, min_detection_confidence=min_confidence)
 
     def detect(self, frame_bgr: np.ndarray, near: Pose | None = None) -> FaceKeypoints | None:
         """The face nearest the pose's nose (the user), or the most confident one without a pose."""

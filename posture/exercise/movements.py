@@ -36,6 +36,9 @@ class Movement:
     # Median of the last 3 samples: the size measures jitter by a few percent from frame to frame, as
     # much as a small chin tuck. Costs one frame of delay, so only the size-based movements use it.
     smooth: bool = False
+    # Measured partly on the face detector's keypoints (turn, tilt, nod, the ears over the shoulders);
+    # a squeeze is shoulders and head size from the pose alone, so its steps skip the face detector.
+    uses_face: bool = True
 
 
 def _yaw(s: Signals) -> float | None:
@@ -71,7 +74,7 @@ MOVEMENTS: dict[str, Movement] = {
         Movement("shoulder_roll", "shoulder rolls", "%", False, enter=3.0, exit=1.2, min_seconds=1.2, raw=_neck,
                  log_scale=True, smooth=True, further="let the roll be a little bigger, if it is comfortable"),
         Movement("squeeze", "shoulder-blade squeezes", "%", False, enter=3.5, exit=1.5, min_seconds=1.2,
-                 raw=_span, log_scale=True, smooth=True, further="draw the shoulder blades a little further back, gently"),
+                 raw=_span, log_scale=True, smooth=True, uses_face=False, further="draw the shoulder blades a little further back, gently"),
     )
 }
 # When two movements both seem to happen at once in a free recording, the first one in this order is

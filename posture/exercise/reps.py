@@ -29,6 +29,9 @@ PEAK_WINDOW_S = 0.2
 # whichever is larger): the resting position after a movement is often a few degrees off the one
 # before it, and waiting for the exact old position would merge two repetitions or miss the last.
 RETURN_SHARE = 0.35
+# Or once it is back below this share of its peak and has stayed within `exit` of itself for SETTLE_S.
+SETTLED_SHARE = 0.6
+SETTLE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,11 @@ class RepDetector:
         v = relative(self.movement, raw, self.rest)
         self.value = v
         dt = 0.0 if self._last_t is None else max(0.0, s.t - self._last_t)
+        if dt > MAX_GAP_S:
+            # Back in view after a while away: the time away was not spent resting in view, so the resting
+            # position does not jump to the first frame (the pose model's first look after finding the
+            # person again is often a few percent off, and the movement may begin at once).
+            dt = 0.0
         self._last_t = s.t
         pitch = None if s.pitch is None or self._pitch_rest is None else s.pitch - self._pitch_rest
         return self._step(v, s.t, dt, raw, pitch, s.pitch)
@@ -205,16 +213,33 @@ class RepDetector:
         # on the same short mean as the peak, so one jittery frame does not split a turn in two; at the
         # watching rate (6 fps) every frame counts at once, for a prompt message.
         back = level if len(self._window) >= 3 else signed
-        if back < max(m.exit, RETURN_SHARE * self._peak):
+        settled_at = None if back < max(m.exit, RETURN_SHARE * self._peak) else self._settled_short(t)
+        if settled_at is not None or back < max(m.exit, RETURN_SHARE * self._peak):
+            end = t if settled_at is None else settled_at
             rep = Repetition(
-                m.key, side_of(m, self._sign), round(self._rise_start(), 3), round(self._peak_t, 3), round(t, 3),
+                m.key, side_of(m, self._sign), round(self._rise_start(), 3), round(self._peak_t, 3), round(end, 3),
                 round(self._peak, 2),
                 nodded=m.pitch_limit is not None and self._max_pitch > m.pitch_limit,
             )
             self._reset_active()
             self._last_rest_t = t
+            if settled_at is not None:
+                self.rest = raw  # where the person now rests; else the plateau would start the next one
             self.repetitions.append(rep)
             return rep
+        return None
+
+    def _settled_short(self, t: float) -> float | None:
+        """Came most of the way back and has held still there for SETTLE_S: the person rests a little
+        off their earlier resting position (shoulders that stay a touch back after a squeeze, or the pose
+        model settling on a slightly different fit), which is the end of the repetition, not a hold.
+        Returns when it settled there (the repetition's end), or None."""
+        recent = [(wt, wv * self._sign) for wt, wv in self._trail if t - wt <= SETTLE_S + 1e-9]
+        if len(recent) < 3 or self._trail[0][0] > t - SETTLE_S or t - self._peak_t < SETTLE_S:
+            return None
+        values = [wv for _, wv in recent]
+        if max(values) < SETTLED_SHARE * self._peak and max(values) - min(values) < self.movement.exit:
+            return recent[0][0]
         return None
 
     def _rise_start(self) -> float:

@@ -14,6 +14,7 @@ memory and dropped, never written anywhere.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from posture.camera_settle import CameraUnsettled
 from posture.coach.routines import Routine, Step
 from posture.errors import SourceError
 from posture.exercise.coaching import CoachMessage, StepCoach
-from posture.exercise.face import FaceKeypointDetector
+from posture.exercise.face import WATCH_GRAPH_THREADS, FaceKeypointDetector
 from posture.exercise.movements import MOVEMENTS
 from posture.exercise.signals import Signals, signals_from_pose
 from posture.person import validate_pose
@@ -79,6 +80,13 @@ def plan_for(step: Step) -> StepPlan | None:
     return None
 
 
+def make_watch_pose() -> PoseBackend:
+    """The pose model that watches a break: tracking from frame to frame, its graph on one thread."""
+    from posture.pose import make_pose
+
+    return make_pose(tracking=True, graph_threads=WATCH_GRAPH_THREADS)
+
+
 def watched_steps(routine: Routine) -> list[tuple[int, StepPlan]]:
     return [(i, p) for i, s in enumerate(routine.steps) if (p := plan_for(s)) is not None]
 
@@ -97,6 +105,12 @@ class FrameFeed:
         self._t0: float | None = None
         self.frames = 0
         self.hurried = 0  # confirming frames taken early
+        self.skipped = 0  # frames read during steps nobody watches, and dropped unanalysed
+        # Whether the step being watched needs the face detector (see `use`): True until told otherwise.
+        self.face_needed = True
+        # Process CPU seconds per stage (all threads: MediaPipe runs its graphs on its own), for the
+        # benchmark's breakdown. time.process_time() costs a microsecond; a frame costs ~30 ms.
+        self.cpu: dict[str, float] = {"read": 0.0, "pose": 0.0, "face": 0.0, "signals": 0.0}
 
     def open(self) -> None:
         self.source.open()
@@ -111,9 +125,22 @@ class FrameFeed:
     def recorded(self) -> bool:
         return isinstance(self.source, RecordedSource)
 
-    def poll(self, t: float) -> list[tuple[Signals | None, float]]:
-        """Everything due up to time `t` (seconds since the break began)."""
+    def use(self, movement: str | None) -> None:
+        """The movement the current step asks for (None: a step nobody watches). The face detector runs
+        only for movements measured on the face; shoulder-blade squeezes are all shoulders."""
+        self.face_needed = movement is None or MOVEMENTS[movement].uses_face
+
+    def due_in(self, t: float) -> float:
+        """Seconds from `t` until the next frame is due (0 when one is due now): how long a caller may
+        sleep without making a message late."""
+        return max(0.0, self._next - t)
+
+    def poll(self, t: float, analyse: bool = True) -> list[tuple[Signals | None, float]]:
+        """Everything due up to time `t` (seconds since the break began). With `analyse` off (a step the
+        camera does not follow) frames are still taken off the source, so the next watched step starts
+        from the present, but no pose or face is looked for and nothing is returned."""
         out: list[tuple[Signals | None, float]] = []
+        c0 = time.process_time()
         if self.recorded:
             assert isinstance(self.source, RecordedSource)
             while self._next <= t + 1e-9:
@@ -121,16 +148,23 @@ class FrameFeed:
                     nt = self.source.next_time()
                 except NotImplementedError:
                     break
-                if nt + 1e-9 < self._next:
+                if nt + 1e-9 < self._next or not analyse:
                     if not self.source.skip():
-                        return out
+                        break
+                    if not analyse:
+                        self._last = nt
+                        self.skipped += 1
+                        self._next = (int(nt / self.period + 1e-9) + 1) * self.period
                     continue
                 frame = self.source.read()
                 if frame is None:
-                    return out
+                    break
+                self.cpu["read"] += time.process_time() - c0
                 out.append(self._detect(frame.image, frame.t))
+                c0 = time.process_time()
                 self._last = frame.t
                 self._next = (int(frame.t / self.period + 1e-9) + 1) * self.period
+            self.cpu["read"] += time.process_time() - c0
             return out
         if t + 1e-9 < self._next:
             return out
@@ -142,11 +176,16 @@ class FrameFeed:
             return out
         except SourceError:
             frame = None
-        if frame is None:
-            return [(None, t)]
+        finally:
+            self.cpu["read"] += time.process_time() - c0
         # Keep to the grid (a slow frame does not push every later one back), but never queue a backlog.
         self._next = max(self._next + self.period, t)
         self._last = t
+        if not analyse:
+            self.skipped += 1
+            return out
+        if frame is None:
+            return [(None, t)]
         out.append(self._detect(frame.image, t))
         return out
 
@@ -162,11 +201,18 @@ class FrameFeed:
 
         assert isinstance(image, np.ndarray)
         self.frames += 1
+        c0 = time.process_time()
         pose = self.pose.detect(image)
+        c1 = time.process_time()
+        self.cpu["pose"] += c1 - c0
         if pose is None or not validate_pose(pose).ok:
             return None, t
-        face = self.faces.detect(image, pose) if self.faces is not None else None
-        return signals_from_pose(pose, t, face), t
+        face = self.faces.detect(image, pose) if self.faces is not None and self.face_needed else None
+        c2 = time.process_time()
+        self.cpu["face"] += c2 - c1
+        signals = signals_from_pose(pose, t, face)
+        self.cpu["signals"] += time.process_time() - c2
+        return signals, t
 
 
 class WatchedBreak:
@@ -205,8 +251,10 @@ class WatchedBreak:
         """Poll `feed` up to `t` and feed every frame; ask for the confirming frame early when a
         repetition is ending. The one loop the tray window, the terminal and the benchmark share."""
         out: list[CoachMessage] = []
+        feed.use(self.plan.movement if self.plan is not None else None)
         while True:
-            frames = feed.poll(t)
+            # Between watched steps (a stretch held still) frames are dropped unanalysed.
+            frames = feed.poll(t, analyse=self.coach is not None)
             for signals, ft in frames:
                 out.extend(self.feed(signals, ft))
             if not frames or self.coach is None or not self.coach.detector.returning:
