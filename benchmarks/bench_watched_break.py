@@ -257,7 +257,7 @@ def main() -> int:
         f"movement came back to {RETURN_SHARE:.0%} of its peak (where the detector calls a repetition "
         "over), to the coach's message on the same clock.\n\n"
         + table(["measure", "result", "target", "met"], rows)
-        + "\n\nPer repetition (ms): " + ", ".join(f"{v:.0f}" for v in latencies)
+        + "\n\nPer repetition (ms): " + ", ".join(f"{r['movement']} {v:.0f}" for r, v in zip(matched, latencies, strict=True))
         + f"\n\nBusiest threads (% of one core): {busiest}.\n\n"
         f"Machine: {machine()}; load average (1, 5, 15 min) {load_before[0]:.2f} / {load_before[1]:.2f} / "
         f"{load_before[2]:.2f} before the run, {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f} "
