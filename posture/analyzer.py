@@ -11,7 +11,7 @@ from posture.camera_motion import CameraMotion, rectify
 from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
-from posture.motion import MotionGate
+from posture.motion import MotionGate, settles
 from posture.person import Detection, PersonFinder
 from posture.pose import check_frame
 from posture.preprocess import frame_quality, person_box
@@ -134,7 +134,8 @@ class Analyzer:
         self.pose_runs += 1
         if self.gate is not None:
             self._gate_box = _small_user_region(detection, image.shape[1], image.shape[0])
-            self.gate.ran(_gate_view(image, self._gate_box), t)
+            self.gate.ran(_gate_view(image, self._gate_box), t,
+                          settle=settles(detection.pose if detection.validity.ok else None))
         self._last_detection = detection
         return detection
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from posture.landmarks import Pose
+from posture.landmarks import P, Pose
 from posture.preprocess import person_box
 
 CHECK_WIDTH = 64  # the cheap "did the background change" copy
@@ -60,13 +60,39 @@ def _grey(image: np.ndarray, width: int) -> np.ndarray:
 
 
 def _background_mask(shape: tuple[int, int], pose: Pose | None) -> np.ndarray:
-    """255 outside the user's head-and-shoulders box (and the body below it), 0 on the user."""
+    """255 on the room, 0 on the user: the head, and the body from just above the shoulders down to the desk.
+
+    Cut to the user's outline rather than a box around head and shoulders: a user close to the camera fills
+    the picture's width with their shoulders, and a box around them left no room at all to measure, while
+    the wall beside the head (above the shoulders) was there to see."""
     h, w = shape
     mask = np.full((h, w), 255, np.uint8)
-    box = person_box(pose, margin=0.6) if pose is not None else None
-    if box is not None:
-        x0, y0, x1, _ = box
-        mask[int(y0 * h):, int(x0 * w):int(np.ceil(x1 * w))] = 0  # the body continues down to the desk
+    if pose is None:
+        return mask
+    ls, rs, nose = pose[P.LEFT_SHOULDER], pose[P.RIGHT_SHOULDER], pose[P.NOSE]
+    ears = [pose[i] for i in (P.LEFT_EAR, P.RIGHT_EAR)]
+    sw = abs(ls.x - rs.x)
+    head = abs(ears[0].x - ears[1].x)
+    if head < 0.15 * sw or sw <= 1e-6:
+        # Turned sideways (or a face the model barely placed): the outline is unknown, mask a generous box.
+        box = person_box(pose, margin=0.6)
+        if box is not None:
+            x0, y0, x1, _ = box
+            mask[int(y0 * h):, int(x0 * w):int(np.ceil(x1 * w))] = 0
+        return mask
+    # The head: the ears' span and half again on each side (hair, a headset), from well above the eyes.
+    hx0, hx1 = min(e.x for e in ears) - 0.5 * head, max(e.x for e in ears) + 0.5 * head
+    hy0 = nose.y - 1.6 * head * pose.aspect
+    # The body: a little beyond the shoulder joints, from a third of a shoulder width above them (the
+    # trapezius) down to the desk.
+    by0 = min(ls.y, rs.y) - 0.35 * sw * pose.aspect
+    bx0, bx1 = min(ls.x, rs.x) - 0.25 * sw, max(ls.x, rs.x) + 0.25 * sw
+
+    def cut(x0: float, y0: float, x1: float) -> None:
+        mask[max(0, int(y0 * h)):, max(0, int(x0 * w)):max(0, int(np.ceil(x1 * w)))] = 0
+
+    cut(hx0, hy0, hx1)
+    cut(bx0, by0, bx1)
     return mask
 
 

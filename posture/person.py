@@ -8,6 +8,7 @@ crop around that face so a colleague walking behind cannot take over the skeleto
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,11 @@ MARGIN = 0.02
 # at arm's length, a wide-angle camera): the pose model placed their shoulders badly in the whole frame (a
 # third too narrow, tilted 12°) and well in a crop around them, which it enlarges to its input size.
 SMALL_USER = 0.6
+# How far the face's own down direction (eyes to mouth) may turn from the picture's down direction. A seated
+# user's face is upright: head rolls stay under ~30°, and a profile looking down at the desk reached 63° (the
+# steepest of the real footage under every condition); a cartoon title the pose model read as a person had
+# its "mouth" beside the "eyes" (103°). Past this the face is sideways or upside down: not a user at a desk.
+MAX_FACE_TURN_DEG = 80.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,14 @@ def body_fraction(pose: Pose) -> float:
     ears = [pose.xy(i) for i in (P.LEFT_EAR, P.RIGHT_EAR) if pose[i].visibility >= MIN_VISIBILITY]
     neck = float(np.linalg.norm(np.mean(ears, axis=0) - (ls + rs) / 2)) if ears else 0.0
     return max(sw, 1.6 * neck) / pose.aspect
+
+
+def face_turn_deg(pose: Pose) -> float:
+    """Angle between the face's eyes-to-mouth direction and straight down in the picture (0..180°)."""
+    eyes = (pose.xy(P.LEFT_EYE) + pose.xy(P.RIGHT_EYE)) / 2
+    mouth = (pose.xy(P.MOUTH_LEFT) + pose.xy(P.MOUTH_RIGHT)) / 2
+    dx, dy = mouth - eyes
+    return abs(math.degrees(math.atan2(float(dx), float(dy))))
 
 
 def validate_pose(pose: Pose | None) -> Validity:
@@ -67,6 +81,8 @@ def validate_pose(pose: Pose | None) -> Validity:
     s_mid_y = (pose[P.LEFT_SHOULDER].y + pose[P.RIGHT_SHOULDER].y) / 2
     if pose[P.NOSE].y >= s_mid_y:
         return Validity(False, "head below the shoulders")
+    if face_turn_deg(pose) > MAX_FACE_TURN_DEG:
+        return Validity(False, "face sideways or upside down")
     if body_fraction(pose) < MIN_BODY_FRACTION:
         return Validity(False, "person too small or too far away")
     return Validity(True)
@@ -116,8 +132,12 @@ def _uncrop(pose: Pose, box: tuple[float, float, float, float], full_aspect: flo
     )
 
 
-def _small_user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | None:
-    """A square crop (pixels) around a small user's head and shoulders, or None when the user is not small.
+Square = tuple[float, float, float]  # centre x, centre y, side (pixels)
+
+
+def _small_user_square(pose: Pose, w: int, h: int) -> Square | None:
+    """A square (centre, side in pixels) around a small user's head and shoulders, or None when the user is
+    not small.
 
     Sized from the head as well as the shoulders, because it is the shoulders that the model misplaces
     when the user is small: five ear spans, or 2.2 shoulder widths, or 3.5 nose-to-shoulder heights.
@@ -131,8 +151,24 @@ def _small_user_box(pose: Pose, w: int, h: int) -> tuple[int, int, int, int] | N
                3.5 * abs(float(mid[1] - nose[1])))
     if side >= SMALL_USER * min(w, h) or side < 8:
         return None
-    cx = (nose[0] + mid[0]) / 2
-    cy = (nose[1] + mid[1]) / 2 + 0.1 * side
+    return (float(nose[0] + mid[0]) / 2, float(nose[1] + mid[1]) / 2 + 0.1 * side, side)
+
+
+# The crop around a small user keeps its size while the size it would be given stays within this factor of
+# it. Sized afresh on every look, the crop followed the posture it measures: a head coming forward widens
+# the ears by a quarter, the crop grew with them, and the pose model, which sees every crop at its own
+# input size, saw the face grow by 12 % instead of 20 %. A user who moved nearer or farther changes it.
+STEADY_CROP = 1.35
+
+
+def _steady(square: Square, held: Square | None) -> Square:
+    if held is not None and 1 / STEADY_CROP <= square[2] / held[2] <= STEADY_CROP:
+        return (square[0], square[1], held[2])
+    return square
+
+
+def _square_box(square: Square, w: int, h: int) -> tuple[int, int, int, int] | None:
+    cx, cy, side = square
     x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
     x1, y1 = min(w, int(np.ceil(cx + side / 2))), min(h, int(np.ceil(cy + side / 2)))
     return (x0, y0, x1, y1) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
@@ -174,7 +210,7 @@ class PersonFinder:
         self._previous: tuple[float, float] | None = None
         # What the pose model sees: the frame after `prepare` (denoising, see posture.preprocess).
         self._prepare = prepare
-        self._small_box: tuple[int, int, int, int] | None = None
+        self._small: Square | None = None  # the crop around a small user, where to look first next time
         self._last_box: tuple[int, int, int, int] | None = None  # around the last valid detection
         self._misses = 0
 
@@ -204,24 +240,28 @@ class PersonFinder:
             self._previous = (user.cx, user.cy)
             return Detection(pose, validate_pose(pose), n_faces, cropped=True)
         h, w = frame.shape[:2]
-        if self._small_box is not None and self._crop_pose is not None:
+        small_box = _square_box(self._small, w, h) if self._small is not None else None
+        if small_box is not None and self._crop_pose is not None:
             # A small user found last time: look where they were first, which costs one look, not two.
-            closer = self._detect_in(frame, self._small_box)
+            closer = self._detect_in(frame, small_box)
             if closer is not None and validate_pose(closer).ok:
-                small_again = _small_user_box(closer, w, h)
-                if small_again is not None:
-                    self._small_box = small_again
+                again = _small_user_square(closer, w, h)
+                if again is not None:
+                    self._small = _steady(again, self._small)
                     self._previous = (closer[P.NOSE].x, closer[P.NOSE].y)
                     return Detection(closer, Validity(True), n_faces, cropped=True)
-            self._small_box = None
+        held, self._small = self._small, None
         pose = self._pose.detect(frame)
-        small = _small_user_box(pose, w, h) if pose is not None else None
+        square = _small_user_square(pose, w, h) if pose is not None else None
         cropped = False
-        if small is not None and self._crop_pose is not None:
-            closer = self._detect_in(frame, small)
+        if square is not None and self._crop_pose is not None:
+            square = _steady(square, held)
+            around = _square_box(square, w, h)
+            closer = self._detect_in(frame, around) if around is not None else None
             if closer is not None and validate_pose(closer).ok:
                 pose, cropped = closer, True
-                self._small_box = _small_user_box(closer, w, h)
+                again = _small_user_square(closer, w, h)
+                self._small = _steady(again, square) if again is not None else None
         validity = validate_pose(pose)
         if not validity.ok and self._last_box is not None and self._misses < RETRY_MISSES and self._crop_pose is not None:
             # Lost the user who was just there: look again where they were, in a crop. A head against a

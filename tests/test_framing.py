@@ -1,0 +1,129 @@
+"""Framing: a small user, a user filling the frame, a camera moved since calibration, and when a pose
+look can stand for the next frames (posture.person, posture.camera_motion, posture.motion)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from posture.camera_motion import CameraMotion, _background_mask
+from posture.conditions import camera_lower
+from posture.landmarks import Pose, pose_from_arrays
+from posture.person import STEADY_CROP, Detection, Validity, _small_user_square, _steady
+
+from footage import SLOUCH
+
+
+def _user(ear_span: float = 0.04, shoulders: float = 0.08, cx: float = 0.5, cy: float = 0.6) -> Pose:
+    """A frontal user: nose, eyes, ears, mouth and shoulders (normalised, 4:3 picture)."""
+    pts = np.full((33, 2), 0.5)
+    e = ear_span / 2
+    for idx, (x, y) in {0: (cx, cy - 0.06), 2: (cx + 0.4 * e, cy - 0.08), 5: (cx - 0.4 * e, cy - 0.08),
+                        7: (cx + e, cy - 0.07), 8: (cx - e, cy - 0.07), 9: (cx + 0.3 * e, cy - 0.04),
+                        10: (cx - 0.3 * e, cy - 0.04), 11: (cx + shoulders / 2, cy), 12: (cx - shoulders / 2, cy)}.items():
+        pts[idx] = (x, y)
+    return pose_from_arrays(pts, aspect=4 / 3)
+
+
+def test_the_crop_around_a_small_user_keeps_its_size_while_the_head_comes_forward() -> None:
+    """The crop is what the pose model enlarges to its input size: a crop that grew with the head would
+    shrink the head back in what the model sees, and hide most of a forward head."""
+    upright = _small_user_square(_user(), 640, 480)
+    forward = _small_user_square(_user(ear_span=0.05), 640, 480)  # the head a quarter nearer
+    assert upright is not None and forward is not None
+    assert forward[2] > 1.2 * upright[2], "sized afresh, the crop follows the head"
+    held = _steady(forward, upright)
+    assert held[2] == upright[2] and held[:2] == forward[:2]  # the same size, centred on the user now
+    # The user who moved half again nearer (or farther) gets a crop sized for where they are now.
+    nearer = _small_user_square(_user(ear_span=0.06, shoulders=0.12), 640, 480)
+    assert nearer is not None and nearer[2] > STEADY_CROP * upright[2]
+    assert _steady(nearer, upright) == nearer
+    assert _small_user_square(_user(ear_span=0.2, shoulders=0.6), 640, 480) is None  # not small
+
+
+class _CountingFinder:
+    def __init__(self, user: Pose | None = None) -> None:
+        self.looks = 0
+        self.user = user or _user()
+
+    def find(self, frame: np.ndarray) -> Detection:
+        self.looks += 1
+        return Detection(self.user, Validity(True), -1)
+
+
+def _room() -> np.ndarray:
+    """Broad shapes (a wall, shelves): a movement of the picture shows in a 48 px thumbnail."""
+    yy, xx = np.mgrid[0:480, 0:640]
+    grey = 120 + 60 * np.sin(xx / 40.0) * np.cos(yy / 55.0)
+    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+
+
+def test_a_steady_user_costs_one_look() -> None:
+    from posture.analyzer import Analyzer
+
+    finder = _CountingFinder()
+    analyzer = Analyzer(finder)  # type: ignore[arg-type]
+    frame = _room()
+    for t in range(10):
+        analyzer.detect(frame.copy(), float(t))
+    assert finder.looks == 1
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_look_taken_mid_movement_is_taken_again_once_the_picture_is_still(small: bool) -> None:
+    """A sample falls mid-movement as often as not; for a small user the end of the movement (a head
+    settling back the last centimetre) can change the picture by less than the gate's threshold, and the
+    half-way pose stood for the next fifteen seconds. A user filling the picture changes enough of it to
+    bring a fresh look anyway, and is not looked at again for nothing."""
+    from posture.analyzer import Analyzer
+
+    finder = _CountingFinder(_user() if small else _user(ear_span=0.3, shoulders=0.7, cy=0.8))
+    analyzer = Analyzer(finder, motion_gate=True)  # type: ignore[arg-type]
+    still = _room()
+    analyzer.detect(still, 0.0)
+    moving = np.roll(still, 60, axis=1)  # the user half-way through a movement
+    analyzer.detect(moving, 1.0)
+    assert finder.looks == 2
+    settled = np.roll(still, 61, axis=1)  # the last pixel of it: under the gate's threshold on its own
+    from posture.motion import DEFAULT_THRESHOLD, thumbnail
+
+    assert float(np.mean(np.abs(thumbnail(settled) - thumbnail(moving)))) < DEFAULT_THRESHOLD
+    analyzer.detect(settled, 2.0)
+    looks = 3 if small else 2
+    assert finder.looks == looks, "for a small user the pose taken mid-movement must not stand for the settled picture"
+    for t in (3.0, 4.0, 5.0):
+        analyzer.detect(settled.copy(), t)
+    assert finder.looks == looks, "once still, the look is re-used again"
+
+
+def test_a_user_filling_the_frame_leaves_the_room_beside_the_head() -> None:
+    """Shoulders across nine tenths of the picture: a box around head and shoulders masks everything, but
+    the wall beside the head is there to compare."""
+    close = _user(ear_span=0.3, shoulders=0.9, cy=0.85)
+    mask = _background_mask((120, 160), close)
+    assert (mask > 0).mean() > 0.15
+    # Nothing of the user is taken for the room: the face and the shoulders are masked out.
+    for idx in (0, 2, 5, 7, 8, 11, 12):
+        x, y = close[idx].x, close[idx].y
+        assert mask[min(119, int(y * 120)), min(159, int(x * 160))] == 0, idx
+
+
+def test_a_turned_camera_is_found_behind_a_user_who_fills_the_frame() -> None:
+    """Real footage: a man whose shoulders span the whole 224 px picture; the camera moved 10° lower after
+    calibration is found from the wall and the door beside his head."""
+    if not SLOUCH.exists():
+        pytest.skip(f"real footage not available: {SLOUCH} (it lives in ../shared/footage beside the project)")
+    from posture.person import default_finder
+
+    frame = cv2.imread(str(sorted((SLOUCH / "upright").glob("*.jpg"))[0]))
+    finder = default_finder()
+    try:
+        pose = finder.find(frame).pose
+        motion = CameraMotion(frame, pose)
+        turned = camera_lower(frame, 0)
+        found = motion.update(turned, finder.find(turned).pose)
+    finally:
+        finder.close()
+    assert found is not None
+    assert motion.update(frame, pose) is None  # and the calibration's own picture is left alone
