@@ -156,6 +156,7 @@ def main() -> int:
     session = WatchedBreak(routine)
     runner = RoutineRunner(routine, clock)
     said: list[dict[str, object]] = []
+    trace: list[list[object]] = []
     watch = ProcWatch()
     feed.open()
     t0 = clock.monotonic()
@@ -182,6 +183,11 @@ def main() -> int:
             said.append({"clip_t": round(time.monotonic() - camera.t0, 3), "kind": m.kind, "text": m.text,
                          "movement": rep.movement if rep else None, "peak_t": rep.peak_t if rep else None,
                          "end": rep.end if rep else None})
+        det = session.coach.detector if session.coach is not None else None
+        if det is not None and det.value is not None and (not trace or trace[-1][1:] != [
+                round(det.value, 2), det.active]):
+            # What the detector saw, frame by frame: why a repetition was counted when it was.
+            trace.append([round(time.monotonic() - camera.t0, 3), round(det.value, 2), det.active])
         t = clock.monotonic() - t0
         clock.sleep(max(0.002, min(MAX_SLEEP_S, feed.due_in(t))))
         events = runner.tick()
@@ -214,7 +220,7 @@ def main() -> int:
         "cpu_pct": cpu_pct, "wall_s": wall, "frames": feed.frames, "hurried": feed.hurried, "fps": WATCH_FPS,
         "camera_decoded": camera.decoded, "camera_dropped": camera.dropped,
         "stages_pct": stages, "rest_pct": rest_pct, "threads_pct": dict(per_thread), "steps_pct": per_step,
-        "latency_ms": latencies, "messages": said, "truth": truth,
+        "latency_ms": latencies, "messages": said, "truth": truth, "trace": trace,
         "latency_median_ms": statistics.median(latencies) if latencies else None,
         "latency_max_ms": max(latencies) if latencies else None,
         "load_before": load_before, "load_after": load_after,
@@ -251,7 +257,7 @@ def main() -> int:
         f"movement came back to {RETURN_SHARE:.0%} of its peak (where the detector calls a repetition "
         "over), to the coach's message on the same clock.\n\n"
         + table(["measure", "result", "target", "met"], rows)
-        + "\n\nPer repetition (ms): " + ", ".join(f"{v:.0f}" for v in latencies)
+        + "\n\nPer repetition (ms): " + ", ".join(f"{r['movement']} {v:.0f}" for r, v in zip(matched, latencies, strict=True))
         + f"\n\nBusiest threads (% of one core): {busiest}.\n\n"
         f"Machine: {machine()}; load average (1, 5, 15 min) {load_before[0]:.2f} / {load_before[1]:.2f} / "
         f"{load_before[2]:.2f} before the run, {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f} "

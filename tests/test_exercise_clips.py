@@ -1,9 +1,9 @@
 """Repetition counts on the labelled exercise clips (sample_videos/ex_*.mp4, made by
 make_exercise_samples.py): exact, with each repetition where the labels put it.
 
-Clips are analysed at the watching rate (6 frames a second), with the real pose model and face
-detector. Turns and side bends are found in a free search (what `posture exercise analyze` does by
-default); chin tucks, shoulder rolls and squeezes are searched for by name, as a break step names them.
+Clips are analysed at the watching rate (WATCH_FPS, 7.5 frames a second), with the real pose model
+and face detector. Turns and side bends are found in a free search (what `posture exercise analyze`
+does by default); chin tucks, shoulder rolls and squeezes are searched for by name, as a break step names them.
 """
 
 from __future__ import annotations

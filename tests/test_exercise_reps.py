@@ -295,3 +295,41 @@ def test_a_squeeze_held_at_its_peak_is_not_cut_short() -> None:
     detector = feed_squeezes(span_signals(values))
     assert len(detector.repetitions) == 1
     assert detector.repetitions[0].end == pytest.approx((9 + 2 + 24 + 1) / 6.0, abs=0.2)
+
+
+def test_back_in_view_with_the_fit_a_few_percent_off_a_squeeze_ends_on_its_return() -> None:
+    # After the gap the pose model sees the same resting shoulders 6 % narrower, and the squeeze starts
+    # on the second frame. Measured from the old resting position it never comes back within 35 % of its
+    # peak, and only the "settled" rule would count it, a second late. Measured from the level it rose
+    # from, it ends on the frame its median is back (two frames below 9.6 %), and that level is the new
+    # resting position, so the next squeeze is measured from it too.
+    rng = np.random.default_rng(5)
+    before = [float(rng.normal(0, 0.3)) for _ in range(12)]
+    away: list[float | None] = [None] * 15
+    squeeze = [9.0, 12.0, 15.0, 16.0, 16.2, 16.0, 16.1, 12.0, 8.5, 7.0, 6.3, 6.1, 6.2, 6.0, 6.1, 6.0, 6.2]
+    back = [6.0, 6.2, *squeeze, *squeeze]
+    samples = span_signals([*before, *away, *back])
+    detector = RepDetector(MOVEMENTS["squeeze"])
+    counted_at = []  # when each was counted (a repetition's `end` may be backdated; the message is not)
+    for t, s in samples:
+        if s is None:
+            detector.missing(t)
+        elif detector.feed(s) is not None:
+            counted_at.append(t)
+    reps = detector.repetitions
+    assert len(reps) == 2
+    first_back = len(before) + len(away) + 2
+    assert counted_at[0] == pytest.approx(samples[first_back + 9][0])  # the 7.0 frame
+    assert counted_at[1] == pytest.approx(samples[first_back + len(squeeze) + 9][0])
+    for rep in reps:
+        assert rep.peak == pytest.approx(10.1, abs=1.0)  # from where the person rests, not from before the gap
+
+
+def test_back_in_view_holding_a_squeeze_counts_it_once_on_the_way_back() -> None:
+    # The person comes back into view already squeezing: there is no lower level to measure from, so the
+    # hold is not taken for a resting position (that would end it at once and count its return again).
+    away: list[float | None] = [None] * 15
+    back = [12.0, 12.3, 11.8, 12.1, 12.0, 11.9, 12.2, 8.0, 4.0, 1.0, 0.2, 0.0, 0.1, 0.0, 0.0, 0.1]
+    detector = feed_squeezes(span_signals([0.0] * 12 + away + back))
+    assert len(detector.repetitions) == 1
+    assert detector.repetitions[0].peak == pytest.approx(12.3, abs=0.5)

@@ -99,6 +99,15 @@ def relative(movement: Movement, raw: float, rest: float) -> float:
     return raw - rest
 
 
+def absolute(movement: Movement, value: float, rest: float) -> float:
+    """The raw signal for a movement's value given the resting value: the inverse of `relative`."""
+    if movement.log_scale:
+        return rest * math.exp(-value / 100.0)
+    if movement.invert:
+        return rest - value / 100.0
+    return rest + value
+
+
 def side_of(movement: Movement, value: float) -> str | None:
     if not movement.sided:
         return None

@@ -5,6 +5,12 @@ movement), reaches its peak, and ends when the value comes back inside `exit`. I
 last moment the value was still at rest, so the tempo covers the whole movement, not only the part past
 the threshold. The resting position is learnt from the first second of samples and then follows slow
 drift while the person rests, never while a repetition is under way.
+
+After the person has been out of view, the pose model's fit of the same resting position often comes
+back a few percent off, and a movement may begin before any resting frame has been seen. Until a frame
+at the old resting position turns up, a repetition is measured from the level it rose from (the most
+resting frame seen since coming back), so it ends when it comes back there rather than a second later
+by the "settled" rule, and that level becomes the resting position.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from posture.exercise.movements import Movement, relative, side_of
+from posture.exercise.movements import Movement, absolute, relative, side_of
 from posture.exercise.signals import Signals
 
 BASELINE_SECONDS = 1.0
@@ -23,7 +29,8 @@ REST_TAU_S = 3.0
 MAX_GAP_S = 1.0
 CONFIRM_SAMPLES = 2
 # The peak is the highest mean over this much time: a position the person reached, not one frame's
-# jitter (at 25 fps a single frame's turn angle wobbles by several degrees; at 6 fps this is one frame).
+# jitter (at 25 fps a single frame's turn angle wobbles by several degrees; at the 7.5 fps watching
+# rate this is two frames).
 PEAK_WINDOW_S = 0.2
 # A repetition has ended once the value is back within this share of its peak (or inside `exit`,
 # whichever is larger): the resting position after a movement is often a few degrees off the one
@@ -72,6 +79,9 @@ class RepDetector:
         self._sign = 0.0
         self._max_pitch = 0.0
         self._need_rest = False  # after a dropped repetition, wait for rest before counting again
+        # Back in view after a gap and no frame at the old resting position yet (see the module's doc).
+        self._regained = False
+        self._base = 0.0  # signed level a repetition rose from, when it started while `_regained`
         self._window: list[tuple[float, float]] = []  # (t, signed value) within PEAK_WINDOW_S, while active
         self._trail: list[tuple[float, float]] = []  # (t, value) since the last resting sample
         self._recent: list[float] = []  # last raw samples, for movements that smooth
@@ -94,7 +104,8 @@ class RepDetector:
         if not self._active or self._unsmoothed is None or self.rest is None:
             return False
         v = relative(self.movement, self._unsmoothed, self.rest) * self._sign
-        return v < max(self.movement.exit, RETURN_SHARE * self._peak)
+        base = self._base_now()
+        return v - base < max(self.movement.exit, RETURN_SHARE * (self._peak - base))
 
     @property
     def ready(self) -> bool:
@@ -133,8 +144,11 @@ class RepDetector:
         if dt > MAX_GAP_S:
             # Back in view after a while away: the time away was not spent resting in view, so the resting
             # position does not jump to the first frame (the pose model's first look after finding the
-            # person again is often a few percent off, and the movement may begin at once).
+            # person again is often a few percent off, and the movement may begin at once). Until a frame
+            # at the old resting position is seen, a repetition is measured from the level it rose from.
             dt = 0.0
+            self._regained = True
+            self._trail = []
         self._last_t = s.t
         pitch = None if s.pitch is None or self._pitch_rest is None else s.pitch - self._pitch_rest
         return self._step(v, s.t, dt, raw, pitch, s.pitch)
@@ -144,12 +158,13 @@ class RepDetector:
         back (past half its peak) counts; one still near its peak does not."""
         if not self._active or self.value is None:
             return None
-        if self.value * self._sign > 0.5 * self._peak:
+        base = self._base_now()
+        if self.value * self._sign - base > 0.5 * (self._peak - base):
             self._reset_active()
             return None
         m = self.movement
         rep = Repetition(m.key, side_of(m, self._sign), round(self._start, 3), round(self._peak_t, 3),
-                         round(self._last_t if self._last_t is not None else t, 3), round(self._peak, 2),
+                         round(self._last_t if self._last_t is not None else t, 3), round(self._peak - base, 2),
                          nodded=m.pitch_limit is not None and self._max_pitch > m.pitch_limit)
         self._reset_active()
         self.repetitions.append(rep)
@@ -185,6 +200,7 @@ class RepDetector:
             if resting:
                 self._last_rest_t = t
                 self._need_rest = False
+                self._regained = False
                 self._drift(raw, raw_pitch, dt)
                 self._trail = [(t, v)]
             else:
@@ -194,6 +210,11 @@ class RepDetector:
                 if self._pending >= CONFIRM_SAMPLES:
                     self._active = True
                     self._sign = 1.0 if v > 0 else -1.0
+                    # Started before any resting frame since coming back into view: the level it rose
+                    # from is the lowest seen since then (only an offset towards the movement matters:
+                    # the other way, the old threshold is reached sooner anyway).
+                    self._base = max(0.0, min(wv * self._sign for _, wv in self._trail)) if (
+                        self._regained and self._trail) else 0.0
                     self._start = self._last_rest_t if self._last_rest_t is not None else t
                     self._peak, self._peak_t = abs(v), t
                     self._window = [(t, abs(v))]
@@ -211,23 +232,37 @@ class RepDetector:
             self._max_pitch = max(self._max_pitch, abs(pitch))
         # With frames to spare (3 or more within the peak window, i.e. 15 fps and up) the return is judged
         # on the same short mean as the peak, so one jittery frame does not split a turn in two; at the
-        # watching rate (6 fps) every frame counts at once, for a prompt message.
+        # watching rate (7.5 fps) every frame counts at once, for a prompt message.
         back = level if len(self._window) >= 3 else signed
-        settled_at = None if back < max(m.exit, RETURN_SHARE * self._peak) else self._settled_short(t)
-        if settled_at is not None or back < max(m.exit, RETURN_SHARE * self._peak):
+        base = self._base_now()
+        returned = back - base < max(m.exit, RETURN_SHARE * (self._peak - base))
+        settled_at = None if returned else self._settled_short(t)
+        if settled_at is not None or returned:
             end = t if settled_at is None else settled_at
             rep = Repetition(
                 m.key, side_of(m, self._sign), round(self._rise_start(), 3), round(self._peak_t, 3), round(end, 3),
-                round(self._peak, 2),
+                round(self._peak - base, 2),
                 nodded=m.pitch_limit is not None and self._max_pitch > m.pitch_limit,
             )
             self._reset_active()
             self._last_rest_t = t
             if settled_at is not None:
                 self.rest = raw  # where the person now rests; else the plateau would start the next one
+            elif base > 0 and self.rest is not None:
+                # The level it rose from is where this person rests now, as the model sees them.
+                self.rest = absolute(m, base * self._sign, self.rest)
+                self._regained = False
             self.repetitions.append(rep)
             return rep
         return None
+
+    def _base_now(self) -> float:
+        """The level the current repetition is measured from: 0 (the resting position), or after a gap
+        the level it rose from, once it has risen at least a start threshold above that level (a person
+        who comes back into view holding the movement has no lower level to come back to)."""
+        if self._base > 0 and self._peak - self._base >= self.movement.enter:
+            return self._base
+        return 0.0
 
     def _settled_short(self, t: float) -> float | None:
         """Came most of the way back and has held still there for SETTLE_S: the person rests a little
@@ -259,6 +294,7 @@ class RepDetector:
             self._pitch_rest += a * (raw_pitch - self._pitch_rest)
 
     def _reset_active(self) -> None:
+        self._base = 0.0
         self._window = []
         self._active = False
         self._pending = 0

@@ -30,14 +30,16 @@ from posture.pose import PoseBackend
 from posture.sources import FrameSource, RecordedSource
 from posture.store.mobility import MEASURES, BreakMobility
 
-# Frames analysed per second while a break is watched. Pose costs ~30 ms of CPU a frame, so 6 frames a
-# second stays under a quarter of one core, and a message follows the movement within one frame
-# interval plus one pose run (~200 ms). Outside watched breaks the monitor keeps its slow pace.
-WATCH_FPS = 6.0
+# Frames analysed per second while a break is watched. Pose costs ~22 ms of CPU a frame on one graph
+# thread, so 7.5 frames a second is ~19 % of one core (21 % in turn steps, which add the face detector),
+# under the quarter of a core a watched break may use; a message follows the movement within one frame
+# interval (133 ms) plus one pose run. At 6 fps the wait alone was up to 167 ms and the worst message
+# came ~300 ms after the movement. Outside watched breaks the monitor keeps its slow pace.
+WATCH_FPS = 7.5
 
 # When the newest frame says a repetition has just ended but the smoothing waits for a second frame to
 # agree, that frame is taken this share of a watch period later instead of a whole period: the count
-# then comes ~110 ms sooner at 6 fps, for one extra frame per repetition (see RepDetector.returning).
+# then comes ~90 ms sooner at 7.5 fps, for one extra frame per repetition (see RepDetector.returning).
 CONFIRM_SHARE = 1 / 3
 
 # Seconds one comfortable repetition takes, to turn a step's length into a target count.

@@ -1,0 +1,151 @@
+"""Poor light: a grainy picture is recognised, denoised before the pose model, looked at afresh at every
+sample (the motion gate cannot see a posture change in it), and the looks at an unchanged picture are
+combined by their median."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posture.analyzer import Analyzer
+from posture.burst import StillLooks, median_pose
+from posture.conditions import CONDITION_BY_NAME
+from posture.landmarks import Pose, pose_from_arrays
+from posture.metrics import compute_metrics
+from posture.person import Detection, Validity
+from posture.preprocess import LOW_LIGHT_NOISE, frame_quality, mirror_pose, prepare_frame, sensor_noise
+
+from test_metrics_properties import ASPECT, frontal_pose
+
+
+def _clean_room() -> np.ndarray:
+    """A lit room without grain (what a webcam in good light delivers after its own compression)."""
+    import cv2
+
+    yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
+    img = np.dstack([90 + 60 * xx / 320, 100 + 50 * yy / 240, 120 + 20 * xx / 320]).astype(np.float32)
+    cv2.rectangle(img, (20, 20), (90, 110), (230, 230, 220), -1)
+    cv2.ellipse(img, (160, 200), (90, 50), 0, 180, 360, (60, 80, 160), -1)
+    cv2.circle(img, (160, 100), 38, (120, 150, 200), -1)
+    return np.clip(cv2.GaussianBlur(img, (0, 0), 0.7), 0, 255).astype(np.uint8)
+
+
+ROOM = _clean_room()
+
+
+def _grainy(img: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(0, sigma, img.shape)
+    return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def test_sensor_noise_reads_the_grain_and_not_the_scene() -> None:
+    assert sensor_noise(ROOM) < 0.5 * LOW_LIGHT_NOISE
+    for sigma in (3.0, 6.0):
+        assert sensor_noise(_grainy(ROOM, sigma, 1)) == pytest.approx(sigma, rel=0.25)
+    assert not frame_quality(ROOM).poor_light
+    # The conditions suite's evening lamp and backlit desk are poor light; its clean-light ones are not.
+    for name, poor in (("dim", True), ("backlight", True), ("daylight", False), ("lowres_jpeg", False),
+                       ("motion_blur", False), ("small", False)):
+        assert frame_quality(CONDITION_BY_NAME[name].after(ROOM, 3)).poor_light is poor, name
+
+
+def test_a_grainy_small_frame_is_denoised_and_a_clean_one_left_alone() -> None:
+    assert prepare_frame(ROOM) is ROOM
+    grainy = _grainy(ROOM, 7.0, 2)
+    assert sensor_noise(prepare_frame(grainy)) < 0.5 * sensor_noise(grainy)
+    # Symmetric: the mirrored picture is prepared into the mirror image of the prepared picture.
+    assert np.array_equal(prepare_frame(np.ascontiguousarray(grainy[:, ::-1])), prepare_frame(grainy)[:, ::-1])
+
+
+def _pose(drop: float = 0.0) -> Pose:
+    return pose_from_arrays(frontal_pose(head_drop=drop), aspect=ASPECT)
+
+
+def test_the_median_of_three_looks_outvotes_one_wild_look() -> None:
+    looks = [_pose(0.0), _pose(0.08), _pose(0.004)]
+    med = median_pose(looks)
+    assert med.landmarks[0].y == pytest.approx(looks[2].landmarks[0].y)
+    # Order-free, and a mirror commutes with it (a mirrored camera gets the mirror image of the same answer).
+    assert median_pose(looks[::-1]) == med
+    mirrored = median_pose([mirror_pose(p) for p in looks])
+    assert np.allclose([(p.x, p.y) for p in mirrored.landmarks], [(p.x, p.y) for p in mirror_pose(med).landmarks])
+
+
+def test_still_looks_forget_everything_when_the_picture_changes() -> None:
+    looks = StillLooks(size=3)
+    assert looks.add(_pose(0.0), still=False) == _pose(0.0)
+    looks.add(_pose(0.08), still=True)
+    assert looks.add(_pose(0.004), still=True).landmarks[0].y == pytest.approx(_pose(0.004).landmarks[0].y)
+    # At most three are kept: the oldest drops out.
+    four = looks.add(_pose(0.08), still=True)
+    assert four.landmarks[0].y == pytest.approx(_pose(0.08).landmarks[0].y)
+    # A changed picture starts afresh: the user moved, the old looks measure another posture.
+    assert looks.add(_pose(0.05), still=False) == _pose(0.05)
+
+
+class JitteryUser:
+    """A pose source that reads a still user with the jitter of a grainy picture: counts its looks."""
+
+    def __init__(self, drops: list[float]) -> None:
+        self.drops = drops
+        self.looks = 0
+
+    def find(self, frame: np.ndarray) -> Detection:
+        drop = self.drops[self.looks % len(self.drops)]
+        self.looks += 1
+        return Detection(_pose(drop), Validity(True), 1)
+
+    def presence(self, frame: np.ndarray) -> int:
+        return 1
+
+    def close(self) -> None:
+        pass
+
+
+def test_in_poor_light_every_sample_is_a_fresh_look_and_still_looks_are_combined() -> None:
+    user = JitteryUser([0.0, 0.08, 0.004])
+    an = Analyzer(user, motion_gate=True)  # type: ignore[arg-type]
+    # The same grainy picture of a still user (a live camera's noise differs frame to frame, the gate's
+    # thumbnail hardly does): the gate calls it unchanged, yet the pose model looks every time.
+    heights = []
+    for i in range(6):
+        d = an.detect(_grainy(ROOM, 7.0, i), float(i))
+        assert d.pose is not None
+        heights.append(compute_metrics(d.pose).values["head_height"])
+    assert user.looks == 6 and an.pose_reused == 0
+    # From the third look on, the wild look (0.08 lower) is outvoted by the two others: the middle one stands.
+    middle = compute_metrics(_pose(0.004)).values["head_height"]
+    wild = compute_metrics(_pose(0.08)).values["head_height"]
+    assert middle is not None and wild is not None
+    assert heights[2:] == pytest.approx([middle] * 4)
+    assert heights[1] is not None and abs(heights[1] - middle) > 0.3 * abs(wild - middle)
+
+
+def test_in_good_light_the_motion_gate_still_saves_the_pose_model() -> None:
+    user = JitteryUser([0.0])
+    an = Analyzer(user, motion_gate=True)  # type: ignore[arg-type]
+    for i in range(6):
+        an.detect(ROOM, float(i))
+    assert user.looks == 1 and an.pose_reused == 5
+
+
+def test_in_poor_light_a_still_user_costs_at_most_one_look_a_second() -> None:
+    user = JitteryUser([0.0])
+    an = Analyzer(user, motion_gate=True)  # type: ignore[arg-type]
+    for i in range(8):  # 2 Hz, the fast sampling rate, for 4 s
+        an.detect(_grainy(ROOM, 7.0, i), i * 0.5)
+    assert user.looks == 4 and an.pose_reused == 4
+
+
+class EmptyChair(JitteryUser):
+    def find(self, frame: np.ndarray) -> Detection:
+        self.looks += 1
+        return Detection(None, Validity(False, "no person found"), 0)
+
+
+def test_in_poor_light_an_empty_chair_is_not_looked_at_again_while_nothing_changes() -> None:
+    nobody = EmptyChair([0.0])
+    an = Analyzer(nobody, motion_gate=True)  # type: ignore[arg-type]
+    for i in range(6):
+        an.detect(_grainy(ROOM, 7.0, i), float(i))
+    assert nobody.looks == 1 and an.pose_reused == 5
