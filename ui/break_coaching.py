@@ -182,8 +182,10 @@ class FakeClockLike(Clock, Protocol):
     def advance(self, seconds: float) -> None: ...
 
 
-def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float = 14.0) -> Path:
-    """The neck-turns break, watched through a recording, grabbed `at_s` seconds in (for the README)."""
+def coached_break_window(clip: str | Path, at_s: float, on_screen: bool = False) -> tuple[BreakWindow, BreakCoaching]:
+    """The neck-turns break watched through a recording on a fake clock, stepped `at_s` seconds in, with
+    a usual range from earlier breaks so the coach has something to compare with (README pictures).
+    `on_screen`: shown before the clock is stepped (the window starts its break when it is shown)."""
     from posture.clock import FakeClock
     from posture.coach.routines import load_catalogue
     from posture.exercise.face import make_face_keypoints
@@ -197,7 +199,15 @@ def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float
     feed = FrameFeed(VideoFileSource(clip), make_watch_pose(), faces=make_face_keypoints())
     coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
     window.resize(760, 560)
+    if on_screen:
+        window.show()
     run_watched(window, coaching, clock, at_s)
+    return window, coaching
+
+
+def save_coached_break_screenshot(clip: str | Path, png: str | Path, at_s: float = 14.0) -> Path:
+    """The neck-turns break, watched through a recording, grabbed `at_s` seconds in (for the README)."""
+    window, coaching = coached_break_window(clip, at_s)
     png = Path(png)
     window.grab().save(str(png))
     coaching.finish()

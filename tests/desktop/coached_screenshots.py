@@ -34,24 +34,10 @@ def show_break() -> int:
     """In the X session: the coached break window, on screen until this process is ended."""
     from PySide6.QtWidgets import QApplication
 
-    from posture.clock import FakeClock
-    from posture.coach.routines import load_catalogue
-    from posture.exercise.face import make_face_keypoints
-    from posture.exercise.watch import FrameFeed, make_watch_pose
-    from posture.sources import VideoFileSource
-    from ui.break_coaching import BreakCoaching, run_watched
-    from ui.break_window import BreakWindow
+    from ui.break_coaching import coached_break_window
 
     app = QApplication([])
-    routine = load_catalogue().get("neck-turns")
-    assert routine is not None
-    clock = FakeClock()
-    window = BreakWindow(routine, clock=clock)
-    feed = FrameFeed(VideoFileSource(CLIP), make_watch_pose(), faces=make_face_keypoints())
-    coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
-    window.resize(760, 560)
-    window.show()
-    run_watched(window, coaching, clock, BREAK_AT_S)
+    _window, _coaching = coached_break_window(CLIP, BREAK_AT_S, on_screen=True)
     print("READY", flush=True)
     return app.exec()
 
@@ -109,16 +95,21 @@ def main() -> int:
             raise SystemExit(f"the window process ended early (exit {proc.wait()})")
 
         me = [sys.executable, str(Path(__file__).resolve())]
-        proc = subprocess.Popen([*me, "--show", "break"], env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            ready(proc)
-            window = session.wait_window("Slow turns and a shoulder-blade squeeze")
-            time.sleep(1.0)
-            session.run(["import", "-window", window, str(out / "coached_break.png")])
-            print(f"saved {out / 'coached_break.png'}")
-        finally:
-            proc.terminate()
-            proc.wait(20)
+
+        def capture(show: list[str], title: str, png: Path) -> None:
+            """Start `me --show ...`, wait for its window, capture it, end the process."""
+            proc = subprocess.Popen([*me, "--show", *show], env=env, stdout=subprocess.PIPE, text=True)
+            try:
+                ready(proc)
+                window = session.wait_window(title)
+                time.sleep(1.0)
+                session.run(["import", "-window", window, str(png)])
+                print(f"saved {png}")
+            finally:
+                proc.terminate()
+                proc.wait(20)
+
+        capture(["break"], "Slow turns and a shoulder-blade squeeze", out / "coached_break.png")
 
         from datetime import date, timedelta
 
@@ -128,17 +119,8 @@ def main() -> int:
         shown = date.today() - timedelta(days=1)
         generate_history(db, days=30, end=shown)
         add_mobility(db)
-        proc = subprocess.Popen([*me, "--show", "mobility", "--db", str(db), "--day", shown.isoformat()],
-                                env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            ready(proc)
-            window = session.wait_window("Range of motion · Posture Companion")
-            time.sleep(1.0)
-            session.run(["import", "-window", window, str(out / "mobility.png")])
-            print(f"saved {out / 'mobility.png'}")
-        finally:
-            proc.terminate()
-            proc.wait(20)
+        capture(["mobility", "--db", str(db), "--day", shown.isoformat()], "Range of motion · Posture Companion",
+                out / "mobility.png")
     return 0
 
 
