@@ -93,7 +93,11 @@ class XSession:
             raise
 
     def _start(self) -> XSession:
-        self._spawn(["Xvfb", self.display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"], "xvfb")
+        # -noreset: by default an X server resets when its last client leaves; the readiness probe below
+        # is such a client, and a window manager connecting during that reset fails to open the display
+        # ("Failed to open the display from the DISPLAY environment variable", seen under load).
+        self._spawn(["Xvfb", self.display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp", "-noreset"],
+                    "xvfb")
         self._wait(lambda: Path(f"/tmp/.X11-unix/X{self.display[1:]}").exists(), "Xvfb to start")
         self._wait(lambda: self.run(["xprop", "-root", "_NET_SUPPORTED"], check=False).returncode == 0,
                    "the X server to answer")
