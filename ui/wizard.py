@@ -29,6 +29,7 @@ from calibration.capture import GUIDANCE, CaptureQuality, CaptureRejected, build
 from calibration.profiles import ProfileStore
 from posture.analyzer import Analysis
 from posture.baseline import Baseline
+from posture.camera_settle import measure
 from posture.clock import Clock, SystemClock
 from posture.errors import ConfigError
 from posture.landmarks import P
@@ -65,11 +66,8 @@ class Diagnostic:
 
 
 def brightness(image: np.ndarray) -> float:
-    """Mean grey level, from every 4th pixel (plenty for a lighting verdict, cheap at 2 Hz)."""
-    small = image[::4, ::4]
-    if small.ndim == 3:
-        small = small[:, :, :3] @ np.array([0.114, 0.587, 0.299])  # BGR weights
-    return float(np.mean(small))
+    """Mean grey level: the same luma the camera's settle gate measures (posture/camera_settle.py)."""
+    return measure(image).luma
 
 
 def upright_checks(image: np.ndarray, analysis: Analysis) -> list[Check]:
