@@ -275,6 +275,15 @@ def generate_history(
     return _write(Path(path), iter_history(days, end or date.today(), interval, seed), days=days, interval=interval)
 
 
+def readme_month(path: str | Path) -> date:
+    """The README pictures' history: 30 days up to yesterday, with watched breaks' range of motion.
+    Returns the day to show (yesterday: a whole working day)."""
+    shown = date.today() - timedelta(days=1)
+    generate_history(path, days=30, end=shown)
+    add_mobility(path)
+    return shown
+
+
 def generate_workday(
     path: str | Path, *, day: date, hours: float = 8.0, interval: float = 1.0, seed: int = 7
 ) -> GeneratedHistory:

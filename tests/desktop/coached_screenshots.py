@@ -111,14 +111,10 @@ def main() -> int:
 
         capture(["break"], "Slow turns and a shoulder-blade squeeze", out / "coached_break.png")
 
-        from datetime import date, timedelta
-
-        from benchmarks.make_history import add_mobility, generate_history
+        from benchmarks.make_history import readme_month
 
         db = tmp / "history.db"
-        shown = date.today() - timedelta(days=1)
-        generate_history(db, days=30, end=shown)
-        add_mobility(db)
+        shown = readme_month(db)
         capture(["mobility", "--db", str(db), "--day", shown.isoformat()], "Range of motion · Posture Companion",
                 out / "mobility.png")
     return 0

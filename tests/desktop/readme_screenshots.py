@@ -53,14 +53,10 @@ def main() -> int:
         env = dict(session.env, POSTURE_CONFIG_DIR=str(config), POSTURE_DATA_DIR=str(data))
         # The dashboard is about weeks, so its picture shows a month: generated history (make_history.py:
         # a person's working days, breaks, and watched breaks' range of motion), up to yesterday.
-        from datetime import date, timedelta
-
-        from benchmarks.make_history import add_mobility, generate_history
+        from benchmarks.make_history import readme_month
 
         db = tmp / "history.db"
-        shown = date.today() - timedelta(days=1)
-        generate_history(db, days=30, end=shown)
-        add_mobility(db)
+        shown = readme_month(db)
         subprocess.run([str(POSTURE), "dashboard", "--db", str(db), "--date", shown.isoformat(),
                         "--screenshot", str(out / "dashboard.png")], env=env, check=True, timeout=600)
         app = session.popen([str(POSTURE), "run", "--source", str(DEMO), "--calibrate-from", "0:8", "--loop",
