@@ -15,8 +15,6 @@ from posture.store.paths import resolve_db_path
 if TYPE_CHECKING:  # the window commands load Qt only when they open a window
     from PySide6.QtWidgets import QApplication
 
-SCREENSHOT_SIZE = (1400, 1040)  # ui.dashboard.DEFAULT_SIZE: the window a 1080p screen opens
-
 
 def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("dashboard", help="open the posture history dashboard")
@@ -67,7 +65,7 @@ def save_dashboard_screenshot(db: str | Path | None, png: str | Path, day: date 
     from PySide6.QtCore import Qt
 
     from posture.store.queries import history_range, open_reader
-    from ui.dashboard import Dashboard
+    from ui.dashboard import DEFAULT_SIZE, Dashboard
 
     path = resolve_db_path(db)
     if day is None:
@@ -81,7 +79,7 @@ def save_dashboard_screenshot(db: str | Path | None, png: str | Path, day: date 
         day = today if newest >= today else newest
     window = Dashboard(path, day=day, poll_ms=0)
     try:
-        window.resize(*SCREENSHOT_SIZE)
+        window.resize(*DEFAULT_SIZE)  # the window a 1080p screen opens, whatever screen renders it
         # Laid out and painted, never put on a real screen (the tray app saves it this way on a desktop).
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         window.show()
