@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
-from posture.exercise.face import FaceKeypointDetector
+from posture.exercise.face import FaceKeypointSource
 from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS, PRIORITY
 from posture.exercise.tracker import ExerciseTracker, MovementSummary
+from posture.exercise.watch import detect_pose
 from posture.pose import PoseBackend
 from posture.sources import FrameSource, sample_frames
 
@@ -79,7 +80,7 @@ def analyze_exercise(
     rate_hz: float = DEFAULT_RATE_HZ,
     movements: tuple[str, ...] = FREE_DEFAULT,
     progress: Callable[[float], None] | None = None,
-    faces: FaceKeypointDetector | None = None,
+    faces: FaceKeypointSource | None = None,
     rest: Mapping[str, float] | None = None,
 ) -> ExerciseAnalysis:
     """Run every movement detector over a recorded source (opened and closed here)."""
@@ -88,7 +89,7 @@ def analyze_exercise(
     with source:
         duration = source.duration
         for frame in sample_frames(source, rate_hz):
-            found = pose.detect(frame.image)
+            found = detect_pose(pose, frame.image, frame.t)
             face = faces.detect(frame.image, found) if faces is not None and found is not None else None
             tracker.feed_pose(found, frame.t, face)
             last_t = frame.t

@@ -9,11 +9,12 @@ shoulders, the face detector for the head.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from posture.landmarks import P, Pose
-from posture.pose import check_frame, legacy_available, quiet_native_logs, to_rgb
+from posture.pose import check_frame, quiet_native_logs, to_rgb
 
 # The detector's nose and the pose model's nose agree to a few hundredths of the image height; a face
 # farther than this from the user's nose is someone else's.
@@ -35,6 +36,15 @@ class FaceKeypoints:
     left_ear: np.ndarray
     box_height: float
     score: float
+
+
+class FaceKeypointSource(Protocol):
+    """The face detector's keypoints for one frame: this module's legacy detector or its Tasks twin
+    (posture/exercise/face_tasks.py)."""
+
+    def detect(self, frame_bgr: np.ndarray, near: Pose | None = None) -> FaceKeypoints | None: ...
+
+    def close(self) -> None: ...
 
 
 class FaceKeypointDetector:
@@ -75,7 +85,13 @@ class FaceKeypointDetector:
         self._det.close()
 
 
-def make_face_keypoints() -> FaceKeypointDetector | None:
-    """The face detector where this install has it (the legacy MediaPipe solutions); without it the
-    head's turn, tilt and size come from the pose model's face landmarks instead."""
-    return FaceKeypointDetector() if legacy_available() else None
+def make_face_keypoints() -> FaceKeypointSource:
+    """The face detector of this install's backend: the legacy solution (Python 3.11/3.12), or the same
+    network on the Tasks API from the vendored model file (Python 3.13+)."""
+    from posture.pose import backend_name
+
+    if backend_name() == "legacy":
+        return FaceKeypointDetector()
+    from posture.exercise.face_tasks import TasksFaceKeypoints
+
+    return TasksFaceKeypoints()

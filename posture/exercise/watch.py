@@ -18,13 +18,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from posture.camera_settle import CameraUnsettled
 from posture.coach.routines import Routine, Step
 from posture.errors import SourceError
 from posture.exercise.coaching import CoachMessage, StepCoach
-from posture.exercise.face import WATCH_GRAPH_THREADS, FaceKeypointDetector
+from posture.exercise.face import WATCH_GRAPH_THREADS, FaceKeypointSource
 from posture.exercise.movements import MOVEMENTS
 from posture.exercise.signals import Signals, signals_from_pose
+from posture.landmarks import Pose
 from posture.person import validate_pose
 from posture.pose import PoseBackend
 from posture.sources import FrameSource, RecordedSource
@@ -83,10 +86,25 @@ def plan_for(step: Step) -> StepPlan | None:
 
 
 def make_watch_pose() -> PoseBackend:
-    """The pose model that watches a break: tracking from frame to frame, its graph on one thread."""
-    from posture.pose import make_pose
+    """The pose model that watches a break: one person tracked from frame to frame. Legacy backend:
+    `solutions.pose` in tracking mode, its graph on one thread; Tasks backend: `PoseLandmarker` in video
+    mode (posture/exercise/watch_tasks.py)."""
+    from posture.pose import backend_name, make_pose
 
+    if backend_name() == "tasks":
+        from posture.exercise.watch_tasks import TasksWatchPose
+
+        return TasksWatchPose()
     return make_pose(tracking=True, graph_threads=WATCH_GRAPH_THREADS)
+
+
+def detect_pose(pose: PoseBackend, image: np.ndarray, t: float) -> Pose | None:
+    """`pose.detect`, with the frame's time for a backend that tracks on timestamps (Tasks video mode)."""
+    from posture.exercise.watch_tasks import TimedPose
+
+    if isinstance(pose, TimedPose):
+        return pose.detect_at(image, t)
+    return pose.detect(image)
 
 
 def watched_steps(routine: Routine) -> list[tuple[int, StepPlan]]:
@@ -97,7 +115,7 @@ class FrameFeed:
     """Frames at the watching rate, as (movement signals or None, seconds since watching began)."""
 
     def __init__(self, source: FrameSource, pose: PoseBackend, fps: float = WATCH_FPS,
-                 faces: FaceKeypointDetector | None = None) -> None:
+                 faces: FaceKeypointSource | None = None) -> None:
         self.source = source
         self.pose = pose
         self.faces = faces
@@ -199,12 +217,10 @@ class FrameFeed:
             self.hurried += 1
 
     def _detect(self, image: object, t: float) -> tuple[Signals | None, float]:
-        import numpy as np
-
         assert isinstance(image, np.ndarray)
         self.frames += 1
         c0 = time.process_time()
-        pose = self.pose.detect(image)
+        pose = detect_pose(self.pose, image, t)
         c1 = time.process_time()
         self.cpu["pose"] += c1 - c0
         if pose is None or not validate_pose(pose).ok:

@@ -1,0 +1,84 @@
+"""The cheap face detector's six keypoints on the Tasks backend (mediapipe >= 0.10.30, Python 3.13+).
+
+Those wheels ship no model and no legacy `solutions.face_detection`, but the Tasks `FaceDetector`
+runs the very network the legacy detector does: MediaPipe's short-range BlazeFace, vendored as
+posture/data/models/face_detection_short_range.tflite, byte for byte the file inside the mediapipe
+0.10.21 wheel (it carries the TFLite metadata the Tasks API reads; provenance in PROVENANCE.md beside
+it). Its six keypoints come in the legacy order (right eye, left eye, nose tip, mouth, right and left
+ear tragion), so `FaceKeypoints` and everything that measures the head from them stay the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from posture.errors import ConfigError
+from posture.exercise.face import MAX_NOSE_DISTANCE, FaceKeypoints
+from posture.landmarks import P, Pose
+from posture.native_logs import native_stderr_muted
+from posture.pose import check_frame, quiet_native_logs, to_rgb
+from posture.pose_tasks import MODEL_DIR
+
+FACE_MODEL = MODEL_DIR / "face_detection_short_range.tflite"
+
+
+class TasksFaceKeypoints:
+    """The face nearest the user's nose, from the Tasks `FaceDetector` (see the module doc)."""
+
+    def __init__(self, min_confidence: float = 0.5, model_path: Path = FACE_MODEL) -> None:
+        if not model_path.is_file():
+            raise ConfigError(f"the built-in face model is missing ({model_path}); reinstall posture-companion")
+        quiet_native_logs()
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions, RunningMode
+
+        options = FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            # Like the legacy detector: each frame on its own (it has no tracking to gain from video mode).
+            running_mode=RunningMode.IMAGE,
+            min_detection_confidence=min_confidence,
+        )
+        try:
+            with native_stderr_muted():
+                self._det = FaceDetector.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ConfigError(f"face model file {model_path} could not be loaded ({exc}); reinstall "
+                              "posture-companion") from exc
+        self._warm = False
+
+    def detect(self, frame_bgr: np.ndarray, near: Pose | None = None) -> FaceKeypoints | None:
+        """The face nearest the pose's nose (the user), or the most confident one without a pose."""
+        import mediapipe as mp
+
+        frame = check_frame(frame_bgr)
+        h, w = frame.shape[:2]
+        aspect = w / h
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=to_rgb(frame))
+        if self._warm:
+            result = self._det.detect(image)
+        else:
+            with native_stderr_muted():  # the network prints a few lines when it first runs
+                result = self._det.detect(image)
+            self._warm = True
+        best: FaceKeypoints | None = None
+        best_key = float("inf")
+        for d in result.detections or []:
+            kp = d.keypoints or []
+            if len(kp) < 6:
+                continue
+            pts = [np.array([float(p.x) * aspect, float(p.y)], dtype=float) for p in kp[:6]]
+            score = float(d.categories[0].score) if d.categories else 0.0
+            # The Tasks API gives the box in pixels; the legacy one (and FaceKeypoints) in image heights.
+            face = FaceKeypoints(pts[0], pts[1], pts[2], pts[3], pts[4], pts[5],
+                                 box_height=float(d.bounding_box.height) / h, score=score)
+            key = -face.score if near is None else float(np.linalg.norm(face.nose - near.xy(P.NOSE)))
+            if key < best_key:
+                best, best_key = face, key
+        if near is not None and best is not None and best_key > MAX_NOSE_DISTANCE:
+            return None  # a face elsewhere in the picture (someone behind), not the user's
+        return best
+
+    def close(self) -> None:
+        self._det.close()
