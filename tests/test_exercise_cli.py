@@ -13,15 +13,9 @@ import pytest
 from posture.cli import break_cmd, main
 from posture.clock import SystemClock
 from posture.coach.safety import SafetyProfile, save_safety_profile
-from posture.pose import legacy_available
 from posture.settings import Settings, save_settings
 from posture.store.db import MIGRATIONS, SCHEMA_VERSION, migrate, open_db
 from posture.store.mobility import BreakMobility, breaks_between, record_break, usual_range
-
-# Exercise recognition was built and checked with the legacy MediaPipe Pose model and its face detector
-# (Python 3.11/3.12); the Tasks backend (mediapipe >= 0.10.30) has no face detector and is not tuned here.
-pytestmark = pytest.mark.skipif(not legacy_available(), reason="exercise recognition needs the legacy MediaPipe "
-                                "solutions (mediapipe < 0.10.30); not tuned for the Tasks backend")
 
 
 CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"

@@ -1,8 +1,8 @@
 """Repetition counts on the labelled exercise clips (sample_videos/ex_*.mp4, made by
 make_exercise_samples.py): exact, with each repetition where the labels put it.
 
-Clips are analysed at the watching rate (WATCH_FPS, 7.5 frames a second), with the real pose model
-and face detector. Turns and side bends are found in a free search (what `posture exercise analyze`
+Clips are analysed at the watching rate (WATCH_FPS, 7.5 frames a second), with the watching pose model
+and face detector of the installed backend (legacy on Python 3.11/3.12, Tasks on 3.13+). Turns and side bends are found in a free search (what `posture exercise analyze`
 does by default); chin tucks, shoulder rolls and squeezes are searched for by name, as a break step names them.
 """
 
@@ -14,16 +14,10 @@ from pathlib import Path
 import pytest
 
 from posture.exercise.analysis import ExerciseAnalysis, analyze_exercise
-from posture.exercise.face import FaceKeypointDetector
+from posture.exercise.face import make_face_keypoints
 from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS
-from posture.exercise.watch import WATCH_FPS
-from posture.pose import MediaPipePose, legacy_available
+from posture.exercise.watch import WATCH_FPS, make_watch_pose
 from posture.sources import VideoFileSource
-
-# Exercise recognition was built and checked with the legacy MediaPipe Pose model and its face detector
-# (Python 3.11/3.12); the Tasks backend (mediapipe >= 0.10.30) has no face detector and is not tuned here.
-pytestmark = pytest.mark.skipif(not legacy_available(), reason="exercise recognition needs the legacy MediaPipe "
-                                "solutions (mediapipe < 0.10.30); not tuned for the Tasks backend")
 
 
 CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"
@@ -41,7 +35,7 @@ _cache: dict[str, ExerciseAnalysis] = {}
 def analysed(name: str) -> ExerciseAnalysis:
     if name not in _cache:
         movements = FREE_DEFAULT if name in FREE else (NAMED[name],)
-        pose, faces = MediaPipePose(tracking=True), FaceKeypointDetector()
+        pose, faces = make_watch_pose(), make_face_keypoints()
         try:
             _cache[name] = analyze_exercise(VideoFileSource(CLIPS / f"{name}.mp4"), pose, WATCH_FPS, movements,
                                             faces=faces)

@@ -19,7 +19,6 @@ from camera_sim import Behaviour, CameraRig, Recording, upright
 from posture.clock import FakeClock
 from posture.coach.routines import load_catalogue
 from posture.monitor import Monitor
-from posture.pose import legacy_available
 from posture.settings import Settings
 from posture.sources import WebcamSource
 from posture.store.mobility import usual_ranges
@@ -29,9 +28,6 @@ from ui.break_controller import BreakController
 from ui.break_window import BreakWindow
 
 from ui_helpers import no_message_boxes  # noqa: F401
-
-pytestmark = pytest.mark.skipif(not legacy_available(), reason="exercise recognition needs the legacy MediaPipe "
-                                "solutions (mediapipe < 0.10.30); not tuned for the Tasks backend")
 
 CLIP = Path(__file__).resolve().parents[1] / "sample_videos" / "ex_coached_break.mp4"
 

@@ -11,9 +11,8 @@ import pytest
 
 from posture.clock import FakeClock
 from posture.coach.routines import load_catalogue
-from posture.exercise.face import FaceKeypointDetector
-from posture.exercise.watch import FrameFeed
-from posture.pose import MediaPipePose, legacy_available
+from posture.exercise.face import make_face_keypoints
+from posture.exercise.watch import FrameFeed, make_watch_pose
 from posture.sources import VideoFileSource
 from posture.store.mobility import BreakMobility, record_break
 from ui.break_coaching import BreakCoaching, run_watched
@@ -22,11 +21,6 @@ from ui.dashboard import Dashboard
 from ui.mobility_panel import MobilityPanel, demo_rows
 
 from ui_helpers import no_message_boxes  # noqa: F401
-
-# Exercise recognition was built and checked with the legacy MediaPipe Pose model and its face detector
-# (Python 3.11/3.12); the Tasks backend (mediapipe >= 0.10.30) has no face detector and is not tuned here.
-pytestmark = pytest.mark.skipif(not legacy_available(), reason="exercise recognition needs the legacy MediaPipe "
-                                "solutions (mediapipe < 0.10.30); not tuned for the Tasks backend")
 
 
 CLIP = Path(__file__).resolve().parents[1] / "sample_videos" / "ex_coached_break.mp4"
@@ -39,7 +33,7 @@ def test_coached_break_window_counts_and_keeps_the_stop_signs(qtbot: Any, tmp_pa
     window = BreakWindow(routine, clock=clock)
     qtbot.addWidget(window)
     stored: list[BreakMobility] = []
-    feed = FrameFeed(VideoFileSource(CLIP), MediaPipePose(tracking=True), faces=FaceKeypointDetector())
+    feed = FrameFeed(VideoFileSource(CLIP), make_watch_pose(), faces=make_face_keypoints())
     coaching = BreakCoaching(window, feed, clock=clock, on_mobility=stored.append)
     window.show()  # showing the window is what begins the routine
     run_watched(window, coaching, clock, 13.5)
@@ -63,7 +57,7 @@ def test_without_a_camera_the_break_runs_as_before(qtbot: Any) -> None:
     clock = FakeClock()
     window = BreakWindow(routine, clock=clock)
     qtbot.addWidget(window)
-    coaching = BreakCoaching(window, FrameFeed(VideoFileSource("/no/such/camera.mp4"), MediaPipePose()), clock=clock)
+    coaching = BreakCoaching(window, FrameFeed(VideoFileSource("/no/such/camera.mp4"), make_watch_pose()), clock=clock)
     window.show()
     run_watched(window, coaching, clock, 45.0)
     assert window.result is not None and window.result.completed
