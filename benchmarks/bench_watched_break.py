@@ -18,6 +18,9 @@ their production pace (WATCH_FPS frames a second).
 
     python benchmarks/bench_watched_break.py
     nice -n -15 python benchmarks/bench_watched_break.py   # on a busy shared machine (root): said in RESULTS
+
+Each pose backend has its own section in RESULTS.md: the legacy one (Python 3.11/3.12) and the Tasks one
+(Python 3.13+, or POSTURE_POSE_BACKEND=tasks), so running one never overwrites the other's figures.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from posture.coach.runner import RoutineRunner, StepStarted  # noqa: E402
 from posture.exercise.face import make_face_keypoints  # noqa: E402
 from posture.exercise.reps import RETURN_SHARE  # noqa: E402
 from posture.exercise.watch import WATCH_FPS, FrameFeed, WatchedBreak, make_watch_pose  # noqa: E402
+from posture.pose import backend_name  # noqa: E402
 from posture.sources import Frame, FrameSource, VideoFileSource  # noqa: E402
 from sample_videos.make_exercise_samples import CLIPS, labels_for, stance_at  # noqa: E402
 
@@ -62,6 +66,12 @@ TARGET_CPU_PCT = 25.0
 # The loop sleeps until the next frame is due, but at least this often looks at the routine's timer.
 MAX_SLEEP_S = 1 / 24
 STEP_OF = {"turn": "turns", "squeeze": "squeezes"}
+# Per backend: the RESULTS.md section and JSON name, the heading, and what watches the pose.
+BACKEND_REPORT = {
+    "legacy": ("watched_break", "## Watched break (camera coaching)", "MediaPipe Pose, tracking"),
+    "tasks": ("watched_break_tasks", "## Watched break (camera coaching), Tasks backend",
+              "PoseLandmarker, video mode"),
+}
 
 
 class ReplayCamera(FrameSource):
@@ -148,6 +158,8 @@ def main() -> int:
     routine = load_catalogue().get("neck-turns")
     assert routine is not None
     truth = ground_truth()
+    backend = backend_name()
+    section, heading, pose_name = BACKEND_REPORT[backend]
     load_before = os.getloadavg()
 
     clock = SystemClock()
@@ -225,14 +237,15 @@ def main() -> int:
         "latency_max_ms": max(latencies) if latencies else None,
         "load_before": load_before, "load_after": load_after,
     }
-    save_json("watched_break", result)
+    result["backend"] = backend
+    save_json(section, result)
     ok_cpu = cpu_pct <= TARGET_CPU_PCT
     ok_latency = bool(latencies) and len(latencies) == len(truth) and max(latencies) < TARGET_LATENCY_MS
     rows = [
         ["CPU while watching, whole process (replayed camera's decoding included), % of one core",
          fmt(cpu_pct), f"≤ {TARGET_CPU_PCT:.0f} %", "yes" if ok_cpu else "no"],
         ["— of which: the camera (decoding the replay at 15 fps)", fmt(stages["read"]), "", ""],
-        ["— pose (MediaPipe Pose, tracking)", fmt(stages["pose"]), "", ""],
+        [f"— pose ({pose_name})", fmt(stages["pose"]), "", ""],
         ["— face detector (turn steps only)", fmt(stages["face"]), "", ""],
         ["— movement signals", fmt(stages["signals"], ".2f"), "", ""],
         ["— coaching, routine timer, loop and anything idle threads spent", fmt(rest_pct), "", ""],
@@ -249,8 +262,8 @@ def main() -> int:
     ]
     busiest = ", ".join(f"{k.split(' ')[0]} {v:.1f} %" for k, v in per_thread[:5])
     body = (
-        "## Watched break (camera coaching)\n\n"
-        "`benchmarks/bench_watched_break.py`: the 'neck-turns' routine in real time (20 s of slow turns, "
+        f"{heading}\n\n"
+        f"`benchmarks/bench_watched_break.py`, {backend} pose backend: the 'neck-turns' routine in real time (20 s of slow turns, "
         "20 s of shoulder-blade squeezes), its camera a replay of sample_videos/ex_coached_break.mp4 "
         "delivered at wall-clock pace. CPU is the whole process, every thread, the replay's decoding "
         "(the camera) included. Latency runs from ground truth, the moment the generator's rendered "
@@ -263,7 +276,7 @@ def main() -> int:
         f"{load_before[2]:.2f} before the run, {load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f} "
         f"after, on {os.cpu_count()} cores; {priority_note()}.\n"
     )
-    replace_section("watched_break", body)
+    replace_section(section, body)
     print(body)
     return 0
 

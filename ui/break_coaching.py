@@ -116,6 +116,7 @@ class BreakCoaching(QObject):
                 self.feed.open()
             except UserError as exc:
                 self.camera_problem = str(exc)
+                self.feed.close_models()  # left to the garbage collector, Tasks models can hang it
                 self.feed = None
                 self.panel.hide_step()
                 return False

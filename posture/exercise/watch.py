@@ -137,6 +137,12 @@ class FrameFeed:
 
     def close(self) -> None:
         self.source.close()
+        self.close_models()
+
+    def close_models(self) -> None:
+        """Close the pose and face models (also when the source never opened). Always close them: a
+        Tasks model left to the garbage collector closes itself from a finalizer, which can deadlock
+        against an import in progress (seen on mediapipe 1.2.3)."""
         self.pose.close()
         if self.faces is not None:
             self.faces.close()
