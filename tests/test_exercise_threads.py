@@ -16,7 +16,8 @@ import pytest
 from posture.pose import legacy_available
 
 pytestmark = pytest.mark.skipif(not legacy_available(), reason="the graph-thread setting is for the legacy "
-                                "MediaPipe solutions (mediapipe < 0.10.30); the Tasks backend has its own")
+                                "MediaPipe solutions (mediapipe < 0.10.30); the Tasks API has no such setting "
+                                "(its watching CPU is measured by benchmarks/bench_watched_break.py)")
 
 
 def _graph_threads() -> set[str]:
