@@ -17,7 +17,6 @@ from posture.settings import Settings, save_settings
 from posture.store.db import MIGRATIONS, SCHEMA_VERSION, migrate, open_db
 from posture.store.mobility import BreakMobility, breaks_between, record_break, usual_range
 
-
 CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"
 
 

@@ -19,7 +19,6 @@ from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS
 from posture.exercise.watch import WATCH_FPS, make_watch_pose
 from posture.sources import VideoFileSource
 
-
 CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"
 FREE = ("ex_head_turns", "ex_side_bends")
 NAMED = {"ex_chin_tucks": "chin_tuck", "ex_shoulder_rolls": "shoulder_roll", "ex_squeezes": "squeeze"}

@@ -31,7 +31,6 @@ from posture.sources import open_source
 
 from footage import FOOTAGE, need
 
-
 # Targets fixed by the issue.
 TURN_FOUND_ABOVE_DEG = 30.0
 PEAK_TOLERANCE_DEG = 5.0

@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
 from camera_sim import Behaviour, CameraRig, Recording, upright
 
 from posture.clock import FakeClock

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from posture.clock import FakeClock
 from posture.coach.routines import load_catalogue
@@ -21,7 +20,6 @@ from ui.dashboard import Dashboard
 from ui.mobility_panel import MobilityPanel, demo_rows
 
 from ui_helpers import no_message_boxes  # noqa: F401
-
 
 CLIP = Path(__file__).resolve().parents[1] / "sample_videos" / "ex_coached_break.mp4"
 

@@ -76,7 +76,7 @@ class TasksWatchPose:
         return self._detect(frame_bgr, self._clock_ms())
 
     def detect_at(self, frame_bgr: np.ndarray, t: float) -> Pose | None:
-        return self._detect(frame_bgr, int(round(t * 1000)))
+        return self._detect(frame_bgr, round(t * 1000))
 
     def _detect(self, frame_bgr: np.ndarray, stamp_ms: int) -> Pose | None:
         import mediapipe as mp
