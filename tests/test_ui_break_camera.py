@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from camera_sim import Behaviour, CameraRig, Recording, upright
 
 from posture.clock import FakeClock
@@ -36,12 +38,27 @@ class _Notifier:
         pass
 
 
+_trays: list[Tray] = []
+
+
+@pytest.fixture(autouse=True)
+def close_the_monitors_models() -> Iterator[None]:
+    # The app closes its monitor's person finder when the monitor's worker ends; these tests step the
+    # monitor by hand, so they close it. Left to the garbage collector, a Tasks model (Python 3.13)
+    # closes itself from a finalizer, which hung a later test when it ran during an import.
+    yield
+    while _trays:
+        _trays.pop().monitor.finder.close()
+
+
 class Tray:
     """The parts of the tray app a break touches: a monitor on 'its thread', and the break controller."""
 
     def __init__(self, tmp_path: Path, rig: CameraRig, break_rig: CameraRig | None = None,
                  watch_breaks: bool = True) -> None:
         from posture.person import default_finder
+
+        _trays.append(self)
 
         self.clock = rig.clock
         assert isinstance(self.clock, FakeClock)
