@@ -740,6 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", nargs="*", default=["battery", "balanced", "responsive"])
     ap.add_argument("--settle", type=float, default=10.0, help="seconds after the first sample before measuring")
     ap.add_argument("--naive-seconds", type=float, default=120.0, help="how long to run the naive loop (0: skip)")
+    ap.add_argument("--no-naive", action="store_true",
+                    help="measure only the decode floor, not the naive loop (which keeps a core busy)")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the in-process CPU breakdown")
     ap.add_argument("--serial", action="store_true", help="run the modes one after the other")
     ap.add_argument("--child", choices=["naive", "decode"], help=argparse.SUPPRESS)
@@ -800,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         data["calibration_args"] = "--profile (from 0:8)" if use_profile else "--calibrate-from 0:8"
         if args.naive_seconds > 0:
             me = [sys.executable, str(Path(__file__).resolve()), "--clip", str(clip), "--naive-seconds"]
-            for name in ("decode", "naive"):
+            for name in ("decode",) if args.no_naive else ("decode", "naive"):
                 print(f"{name} loop: {args.naive_seconds:.0f} s", flush=True)
                 r = Measured(name, [*me, str(args.naive_seconds + 10), "--child", name], None, "first frame",
                              5.0, args.naive_seconds - 5.0)
