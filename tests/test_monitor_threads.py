@@ -122,3 +122,57 @@ def test_frames_are_read_on_a_thread_named_camera_read() -> None:
         assert (PROC / str(inner.reader) / "comm").read_text().strip() == "camera-read"
     finally:
         source.close()
+
+
+@pytest.mark.slow
+def test_one_opencv_thread_gives_the_same_pixels_and_landmarks() -> None:
+    # The monitor runs OpenCV on one thread (posture.monitor.LIVE_OPENCV_THREADS); what the pose model
+    # sees and finds must not depend on it, at the clips' size and at 1280x720 (where the denoise applies).
+    from posture.motion import thumbnail
+    from posture.person import default_finder
+    from posture.preprocess import frame_quality, prepare_frame
+
+    frames = [*_frames("head_tilt.mp4", 3.0, 4), *_frames("lateral_lean.mp4", 3.0, 4)]
+    frames += [cv2.resize(f, (1280, 720)) for f in frames[:3]]
+    before = cv2.getNumThreads()
+    many, one = default_finder(), default_finder()
+    try:
+        found = 0
+        for frame in frames:
+            cv2.setNumThreads(2)
+            a, pa, qa, ta = many.find(frame), prepare_frame(frame), frame_quality(frame), thumbnail(frame)
+            cv2.setNumThreads(1)
+            b, pb, qb, tb = one.find(frame), prepare_frame(frame), frame_quality(frame), thumbnail(frame)
+            assert np.array_equal(pa, pb) and qa == qb and np.array_equal(ta, tb)
+            assert (a.pose is None) == (b.pose is None)
+            if a.pose is not None and b.pose is not None:
+                found += 1
+                assert a.pose.landmarks == b.pose.landmarks
+        assert found >= 9
+    finally:
+        cv2.setNumThreads(before)
+        many.close()
+        one.close()
+
+
+def test_the_monitor_runs_opencv_on_one_thread_and_gives_the_rest_back() -> None:
+    from posture.clock import FakeClock
+    from posture.monitor import LIVE_OPENCV_THREADS, Monitor
+    from posture.settings import Settings
+
+    seen: list[int] = []
+
+    class Counting(_Still):
+        def read(self) -> Frame | None:
+            seen.append(cv2.getNumThreads())
+            return None  # a recording that ends at once: the loop stops
+
+    class NoFinder:
+        def close(self) -> None:
+            return None
+
+    before = cv2.getNumThreads()
+    monitor = Monitor(Counting, NoFinder(), FakeClock(monotonic_start=0.0), Settings())  # type: ignore[arg-type]
+    monitor.run(max_seconds=5)
+    assert seen == [LIVE_OPENCV_THREADS]
+    assert cv2.getNumThreads() == before
