@@ -648,7 +648,8 @@ def report(data: dict[str, Any]) -> str:
                      f"{naive.get('window_s', 0):.0f} s", "", "", "", f"{fmt(naive.get('peak_rss_mb'), '.0f')} MB",
                      "", ""])
     if decode:
-        rows.append(["decode only (grab() every frame, one decoding thread as the replay)", f"{fmt(decode.get('cpu_pct'), '.2f')} %", "",
+        rows.append(["decode only (grab() every frame, one decoding thread, one frame every 1/30 s: dearer per frame "
+                     "than the replay's burst of grabs per sample, see the camera-read thread below)", f"{fmt(decode.get('cpu_pct'), '.2f')} %", "",
                      f"{decode.get('window_s', 0):.0f} s", "", "", "", f"{fmt(decode.get('peak_rss_mb'), '.0f')} MB",
                      "", ""])
     for key, label in (("breakdown_realtime", "balanced, replay in-process (real time)"),
