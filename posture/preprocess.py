@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from posture.exposure import auto_levels
 from posture.landmarks import NUM_LANDMARKS, Landmark, P, Pose, WorldLandmark
 from posture.pose import PoseBackend
 
@@ -248,12 +249,16 @@ def prepare_frame(image: np.ndarray) -> np.ndarray:
     """The frame as the pose model should see it: denoised when it will be shrunk or is grainy, brightened
     when very dark."""
     size = min(image.shape[:2])
+    grainy = sensor_noise(image) >= LOW_LIGHT_NOISE
     if size >= DENOISE_FROM_PX:
         out = cv2.GaussianBlur(image, (0, 0), DENOISE_SIGMA_PER_PX * size)
-    elif sensor_noise(image) >= LOW_LIGHT_NOISE:
+    elif grainy:
         out = cv2.GaussianBlur(image, (0, 0), LOW_LIGHT_SIGMA_PX)
     else:
         out = image
+    if grainy:
+        # Poor light: white balance and levels set back as a camera sets them in good light (posture.exposure).
+        out = auto_levels(out)
     grey_mean = float(cv2.resize(out, (32, 32), interpolation=cv2.INTER_AREA).mean())
     if grey_mean < VERY_DARK:
         out = normalise_exposure(out, FrameQuality(grey_mean, 0.0, 0.0, 0.0))
