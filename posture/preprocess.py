@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from posture.exposure import auto_levels
+from posture.exposure import balance_poor_light
 from posture.landmarks import NUM_LANDMARKS, Landmark, P, Pose, WorldLandmark
 from posture.pose import PoseBackend
 
@@ -258,7 +258,7 @@ def prepare_frame(image: np.ndarray) -> np.ndarray:
         out = image
     if grainy:
         # Poor light: white balance and levels set back as a camera sets them in good light (posture.exposure).
-        out = auto_levels(out)
+        out = balance_poor_light(out)
     grey_mean = float(cv2.resize(out, (32, 32), interpolation=cv2.INTER_AREA).mean())
     if grey_mean < VERY_DARK:
         out = normalise_exposure(out, FrameQuality(grey_mean, 0.0, 0.0, 0.0))
