@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_poor_light import ROOM
 
 from posture.conditions import CONDITION_BY_NAME
 from posture.exposure import auto_levels, backlit, balance_poor_light, even_light, levels, light_field
 from posture.preprocess import prepare_frame
 
 from footage import slouch_frames
-from test_poor_light import ROOM
 
 
 @pytest.fixture(scope="module")
