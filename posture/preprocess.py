@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from posture.exposure import balance_poor_light
+from posture.exposure import auto_levels
 from posture.landmarks import NUM_LANDMARKS, Landmark, P, Pose, WorldLandmark
 from posture.pose import PoseBackend
 
@@ -258,7 +258,9 @@ def prepare_frame(image: np.ndarray) -> np.ndarray:
         out = image
     if grainy:
         # Poor light: white balance and levels set back as a camera sets them in good light (posture.exposure).
-        out = balance_poor_light(out)
+        # Only then: set on every picture, they moved a clean picture's landmarks enough to cost the real
+        # footage 0.03 of balanced accuracy in daylight.
+        out = auto_levels(out)
     grey_mean = float(cv2.resize(out, (32, 32), interpolation=cv2.INTER_AREA).mean())
     if grey_mean < VERY_DARK:
         out = normalise_exposure(out, FrameQuality(grey_mean, 0.0, 0.0, 0.0))

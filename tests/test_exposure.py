@@ -1,6 +1,6 @@
 """Poor-light exposure (posture/exposure.py): a dim, colour-cast picture is given back the levels and white
-balance a camera gives it in good light, a bright window's light is evened out, both metered on the whole
-frame so that a mirror cannot change them, and a picture in good light is never touched."""
+balance a camera gives it in good light, metered on the whole frame so that a mirror cannot change them, and
+a picture in good light is never touched."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from test_poor_light import ROOM
 
 from posture.conditions import CONDITION_BY_NAME
-from posture.exposure import auto_levels, backlit, balance_poor_light, even_light, levels, light_field
+from posture.exposure import auto_levels, levels
 from posture.preprocess import prepare_frame
 
 from footage import slouch_frames
@@ -63,25 +63,6 @@ def test_a_mirror_cannot_change_the_levels() -> None:
     assert np.array_equal(prepare_frame(mirrored), prepare_frame(grainy)[:, ::-1])
 
 
-def test_a_bright_window_is_recognised_and_an_ordinary_room_is_not() -> None:
-    assert backlit(light_field(CONDITION_BY_NAME["backlight"].after(ROOM, 1)))
-    for name in ("daylight", "dim", "lowres_jpeg", "small", "motion_blur"):
-        assert not backlit(light_field(CONDITION_BY_NAME[name].after(ROOM, 1))), name
-
-
-def test_evening_out_a_window_brings_the_user_up_and_the_window_down(desk: np.ndarray) -> None:
-    shot = CONDITION_BY_NAME["backlight"].after(desk, 1)
-    out = even_light(shot, light_field(shot))
-    h, w = shot.shape[:2]
-    user = (slice(h // 3, h), slice(w // 3, 2 * w // 3))  # the middle and bottom, where the user sits
-    window = (slice(0, h // 5), slice(0, w // 8))  # the conditions' window: the upper-left of the room
-    assert out[user].mean() > shot[user].mean() + 5
-    assert out[window].mean() < shot[window].mean()
-    # An evenly lit picture has nothing to even out.
-    flat = np.full((120, 160, 3), 90, np.uint8)
-    assert _diff(even_light(flat, light_field(flat)), flat) < 1
-
-
 def test_only_a_poor_light_picture_is_rebalanced() -> None:
     assert prepare_frame(ROOM) is ROOM
     for name in ("lowres_jpeg", "motion_blur", "small"):
@@ -95,5 +76,5 @@ def test_only_a_poor_light_picture_is_rebalanced() -> None:
 
 def test_balancing_keeps_the_picture_shape_and_type() -> None:
     for shot in (CONDITION_BY_NAME["dim"].after(ROOM, 3), CONDITION_BY_NAME["backlight"].after(ROOM, 3)):
-        out = balance_poor_light(shot)
+        out = auto_levels(shot)
         assert out.shape == shot.shape and out.dtype == np.uint8
