@@ -11,7 +11,8 @@
   too small or too blurred to judge.
 - `normalise_exposure`: brightens and stretches a dim, flat picture before the pose model.
 - `sensor_noise`: the picture's grain at full resolution, which tells poor light (a camera amplifying a weak
-  signal) from good; `prepare_frame` denoises a grainy picture before the pose model.
+  signal) from good; `prepare_frame` denoises a grainy picture before the pose model and sets its colours
+  and levels back (`posture.exposure`).
 """
 
 from __future__ import annotations
@@ -246,8 +247,8 @@ def sensor_noise(image: np.ndarray) -> float:
 
 
 def prepare_frame(image: np.ndarray) -> np.ndarray:
-    """The frame as the pose model should see it: denoised when it will be shrunk or is grainy, brightened
-    when very dark."""
+    """The frame as the pose model should see it: denoised when it will be shrunk or is grainy, its colours
+    and levels set back when grainy (poor light), brightened when very dark."""
     size = min(image.shape[:2])
     grainy = sensor_noise(image) >= LOW_LIGHT_NOISE
     if size >= DENOISE_FROM_PX:
