@@ -15,6 +15,7 @@ import numpy as np
 
 from posture.errors import ConfigError
 from posture.landmarks import Landmark, P, Pose, WorldLandmark
+from posture.person import validate_pose
 from posture.pose import FaceBox, check_frame, quiet_native_logs, to_rgb
 
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "models"
@@ -99,10 +100,20 @@ class TasksPose:
         return poses[0] if poses else None
 
     def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]:
-        """Face boxes of the people whose face is visible (the legacy face detector's role)."""
+        """Face boxes of the people whose face is visible (the legacy face detector's role).
+
+        The sensitive landmarker also "sees" faces in an empty room (the stars of a flag, a helmet on
+        a shelf, with eyes, nose and mouth at visibility 0.9 and more), which would keep the camera on
+        for nobody. So it only adds people to someone the landmarker at the normal threshold found in
+        the same frame, and each face it adds on its own must belong to a plausible person.
+        """
         frame = check_frame(frame_bgr)
         h, w = frame.shape[:2]
-        return [box for pose in self.people(frame) if (box := face_box(pose, w, h)) is not None]
+        sure = [pose for pose in self.detect_all(frame) if face_box(pose, w, h) is not None]
+        if not sure:
+            return []
+        return [box for pose in self.people(frame)
+                if (box := face_box(pose, w, h)) is not None and (_same_person(pose, sure) or _plausible(pose))]
 
     def close(self) -> None:
         self._last = self._last_people = None
@@ -156,13 +167,24 @@ def _distinct(poses: list[Pose]) -> list[Pose]:
     person found twice."""
     kept: list[Pose] = []
     for pose in poses:
-        nose = pose.xy(P.NOSE)
-        if not any(
-            float(np.linalg.norm(nose - k.xy(P.NOSE))) < 0.5 * float(np.linalg.norm(k.xy(P.LEFT_SHOULDER) - k.xy(P.RIGHT_SHOULDER)))
-            for k in kept
-        ):
+        if not _same_person(pose, kept):
             kept.append(pose)
     return kept
+
+
+def _same_person(pose: Pose, others: list[Pose]) -> bool:
+    nose = pose.xy(P.NOSE)
+    return any(
+        float(np.linalg.norm(nose - k.xy(P.NOSE))) < 0.5 * float(np.linalg.norm(k.xy(P.LEFT_SHOULDER) - k.xy(P.RIGHT_SHOULDER)))
+        for k in others
+    )
+
+
+def _plausible(pose: Pose) -> bool:
+    # The checks a user must pass (face visible and upright, head above shoulders that are in the frame,
+    # big enough): the second person at a shared table passes them, the flag's stars are far too small,
+    # and the helmet's "shoulders" fall outside the frame or above its "head".
+    return validate_pose(pose).ok
 
 
 FACE_POINTS = (P.NOSE, P.LEFT_EYE, P.RIGHT_EYE, P.LEFT_EAR, P.RIGHT_EAR, P.MOUTH_LEFT, P.MOUTH_RIGHT)
