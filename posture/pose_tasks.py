@@ -4,7 +4,8 @@ mediapipe >= 0.10.30 (the only kind that installs on Python 3.13+) has no legacy
 ships no model, so this backend brings its own `.task` bundle and never downloads one. It also stands in
 for the legacy face detector, which has no model on these wheels: the landmarker runs in multi-person
 mode and each person's face points become a face box, so the presence check and the "follow the user"
-crop keep working the same way (at the cost of a pose run instead of a ~3 ms face detection).
+crop keep working the same way (at the cost of a pose run instead of a ~3 ms face detection). Its faces
+count only beside someone the landmarker at the normal threshold found: see `TasksPose.faces`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ MAX_PEOPLE = 4
 MIN_DETECTION = 0.5
 # Counting people (the presence check, picking the user among several) needs the sensitive threshold:
 # 0.5 missed the second person at a shared table in one frame of nine (real footage); at 0.2 it sees
-# both every time but may report one person twice, which `_distinct` folds. A second landmarker does
-# this, so the pose landmarks never pay for it.
+# both every time but may report one person twice, which `_distinct` folds, and reads faces into things
+# in an empty room, which `faces` rejects. A second landmarker does this, so the pose landmarks never
+# pay for it.
 PEOPLE_MIN_DETECTION = 0.2
 MIN_FACE_VISIBILITY = 0.5
 
