@@ -190,7 +190,8 @@ def _same_person(pose: Pose, others: list[Pose]) -> bool:
 def _plausible(pose: Pose) -> bool:
     # The checks a user must pass (face visible and upright, head above shoulders that are in the frame,
     # big enough): the second person at a shared table passes them, the flag's stars are far too small,
-    # and the helmet's "shoulders" fall outside the frame or above its "head".
+    # and the helmet's "shoulders" mostly fall outside the frame or above its "head". Once in 28 frames
+    # the helmet passed them too, which is why a face seen only at 0.2 never counts on its own.
     return validate_pose(pose).ok
 
 
