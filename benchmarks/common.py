@@ -163,6 +163,58 @@ class ProcWatch:
     def alive(self) -> bool:
         return Path(f"/proc/{self.pid}").exists()
 
+    def threads(self) -> dict[int, ThreadStat]:
+        """Per thread: CPU seconds and wake-ups so far, from /proc/PID/task/*/{stat,status}. A thread that
+        ended between listing and reading is left out (its CPU stays in the process total)."""
+        out: dict[int, ThreadStat] = {}
+        try:
+            tids = os.listdir(f"/proc/{self.pid}/task")
+        except OSError:
+            return out
+        for tid in tids:
+            base = f"/proc/{self.pid}/task/{tid}"
+            try:
+                raw = Path(f"{base}/stat").read_text()
+                status = Path(f"{base}/status").read_text()
+            except OSError:
+                continue
+            name = raw[raw.index("(") + 1: raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2:].split()
+            switches = sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
+            out[int(tid)] = ThreadStat(name, (int(fields[11]) + int(fields[12])) / CLK_TCK, switches)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStat:
+    name: str  # as /proc shows it (comm): "python" for Python threads unless named natively
+    cpu_s: float  # user + system
+    switches: int  # voluntary + involuntary context switches: how often the thread woke up or was preempted
+
+
+def thread_cpu_delta(before: dict[int, ThreadStat], after: dict[int, ThreadStat], pid: int,
+                     names: dict[int, str] | None = None) -> dict[str, tuple[int, float, int]]:
+    """What each group of threads spent between two `ProcWatch.threads()` snapshots: group -> (threads,
+    CPU seconds, context switches). The process's main thread is "main"; MediaPipe's pool threads are one
+    group; other threads go by `names` (Python's names, in-process) or their /proc name. Threads born in
+    between count in full; threads that ended in between are lost (a gap to the process total)."""
+    per: dict[str, tuple[int, float, int]] = {}
+    for tid, now in after.items():
+        was = before.get(tid)
+        cpu = now.cpu_s - (was.cpu_s if was else 0.0)
+        sw = now.switches - (was.switches if was else 0)
+        if tid == pid:
+            group = "main (the monitor loop)"
+        elif now.name.startswith("mediapipe/"):
+            group = "MediaPipe graph threads"
+        elif now.name == "camera-read":
+            group = "camera-read (frame reads and decoding)"
+        else:
+            group = (names or {}).get(tid, "other threads (Python's, OpenCV's pool)" if now.name == "python" else now.name)
+        n, c, k = per.get(group, (0, 0.0, 0))
+        per[group] = (n + 1, c + cpu, k + sw)
+    return per
+
 
 def _status_kb(pid: int, key: str) -> float | None:
     try:

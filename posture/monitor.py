@@ -45,6 +45,13 @@ EventCallback = Callable[[Event], None]
 FrameCallback = Callable[[np.ndarray, Analysis], None]
 Emit = Callable[[list[Event]], None]
 
+# OpenCV's own worker threads while the monitor runs (process-wide). A sample's OpenCV work is a few small
+# operations, too short to gain from a second thread; handing each to OpenCV's pool woke its worker ~70 times
+# a look, and an idle worker waits for the next job by spinning and yielding, which costs nothing while
+# other programs want the core but burns CPU on a quiet machine. One thread gives the same pixels and the
+# same landmarks (checked frame by frame on the sample clips, tests/test_monitor_threads.py).
+LIVE_OPENCV_THREADS = 1
+
 # Retry a busy or missing camera quietly, backing off up to this interval.
 RETRY_MIN_S = 2.0
 RETRY_MAX_S = 30.0
@@ -381,6 +388,10 @@ class Monitor:
         `realtime_wait(seconds) -> stopped` waits on the wall (interruptible); without it the clock's
         own sleep is used, which for a fake clock simply advances time.
         """
+        import cv2
+
+        opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(LIVE_OPENCV_THREADS)
         start = self.clock.monotonic()
         # --calibrate-from counts seconds from the start of the run (= of a replayed clip), not on the clock's
         # own scale: SystemClock.monotonic() counts from boot.
@@ -397,6 +408,7 @@ class Monitor:
                     self.clock.sleep(interval)
         finally:
             self.shutdown()
+            cv2.setNumThreads(opencv_threads)  # the rest of the process (an analysis, the app) as it was
 
     def shutdown(self) -> None:
         # Commands sent just before quitting (e.g. "finish the break") still count.

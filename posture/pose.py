@@ -171,14 +171,17 @@ class FaceBox(tuple[float, float, float, float, float]):
 class FaceDetector:
     """MediaPipe short-range face detection (in the wheel): a ~3 ms presence and people-count check."""
 
-    def __init__(self, min_confidence: float = 0.5, full_range: bool = False) -> None:
+    def __init__(self, min_confidence: float = 0.5, full_range: bool = False, graph_threads: int | None = None) -> None:
         quiet_native_logs()
         import mediapipe as mp
 
+        solution = mp.solutions.face_detection.FaceDetection
+        if graph_threads is not None:
+            from posture.mp_threads import with_graph_threads
+
+            solution = with_graph_threads(solution, graph_threads)
         with native_stderr_muted():
-            self._det = mp.solutions.face_detection.FaceDetection(
-                model_selection=1 if full_range else 0, min_detection_confidence=min_confidence
-            )
+            self._det = solution(model_selection=1 if full_range else 0, min_detection_confidence=min_confidence)
         self._warm = False
 
     def faces(self, frame_bgr: np.ndarray) -> list[FaceBox]:
@@ -269,6 +272,9 @@ def make_pose(tracking: bool = False, graph_threads: int | None = None) -> PoseB
     return TasksPose()
 
 
+MONITOR_GRAPH_THREADS = 1
+
+
 def make_backends(model_path: str | None, follow_user: bool) -> tuple[PoseBackend, PoseBackend | None, FaceSource | None]:
     """(full-frame pose, pose for the crop around the user's face, face source) for `PersonFinder`."""
     from posture.pose_tasks import TasksPose
@@ -278,11 +284,15 @@ def make_backends(model_path: str | None, follow_user: bool) -> tuple[PoseBacken
         # still costs one run unless several faces call for the crop).
         tasks = TasksPose(model_path or None)
         return tasks, (tasks if follow_user else None), (tasks if follow_user else None)
+    # One graph thread (posture/mp_threads.py): a look is one frame through the graph, and on a quiet machine
+    # the calculators hopping between a thread per core cost more CPU per look for the same landmarks.
+    threads = MONITOR_GRAPH_THREADS
+    faces = FaceDetector(graph_threads=threads) if follow_user else None
     if model_path:
         main: PoseBackend = TasksPose(model_path, num_poses=1)
-        return main, (MediaPipePose(tracking=False) if follow_user else None), (FaceDetector() if follow_user else None)
-    legacy = MediaPipePose(tracking=False)
-    return legacy, (legacy if follow_user else None), (FaceDetector() if follow_user else None)
+        return main, (MediaPipePose(tracking=False, graph_threads=threads) if follow_user else None), faces
+    legacy = MediaPipePose(tracking=False, graph_threads=threads)
+    return legacy, (legacy if follow_user else None), faces
 
 
 def __getattr__(name: str) -> object:

@@ -7,7 +7,6 @@ the camera sees it), so what is asserted is what a user at a real camera would g
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from camera_sim import Behaviour, CameraRig, Recording, empty_room, upright
+from sim_camera_run import run_guarded
 
 import posture.stall as stall
 from posture.baseline import Baseline
@@ -69,23 +69,7 @@ class Run:
         return [e.kind for e in self.events]
 
     def run(self, seconds: float) -> None:
-        errors: list[BaseException] = []
-
-        def body() -> None:
-            try:
-                self.monitor.run(max_seconds=seconds)
-            except BaseException as exc:
-                errors.append(exc)
-
-        th = threading.Thread(target=body, daemon=True)
-        th.start()
-        th.join(HANG_S)
-        if th.is_alive():
-            self.monitor.stop()
-            th.join(5.0)
-            pytest.fail(f"the monitor loop hung (still running after {HANG_S:g} s)")
-        if errors:
-            raise errors[0]
+        run_guarded(self.monitor, seconds, hang_s=HANG_S)
 
 
 @pytest.fixture

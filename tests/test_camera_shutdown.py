@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from camera_sim import CameraRig, upright
-from sim_camera_run import BEHAVIOUR
+from sim_camera_run import BEHAVIOUR, signal_when, spawn
 
 from posture.clock import SystemClock
 from posture.events import Event
@@ -42,38 +42,13 @@ def _start(tmp_path: Path, state: str, tray: bool = False) -> tuple[subprocess.P
     env = dict(os.environ, POSTURE_CONFIG_DIR=str(tmp_path / "cfg"), POSTURE_DATA_DIR=str(tmp_path / "data"),
                PYTHONUNBUFFERED="1", CAMERA_SIM_STRICT="1", CAMERA_SIM_TRAY="1" if tray else "0",
                QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen(
+    proc, lines = spawn(
         [sys.executable, str(HERE / "sim_camera_run.py"), state, "run", *([] if tray else ["--headless"]),
          "--source", "0", "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
-        start_new_session=True,  # a signal meant for the test run never reaches it, and vice versa
+        env, tmp_path,
+        new_session=True,  # a signal meant for the test run never reaches it, and vice versa
     )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
     return proc, lines, db
-
-
-def _read_until(lines: queue.Queue[str], needle: str | None, timeout: float) -> tuple[list[str], bool]:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        if line == "":
-            return seen, False
-        seen.append(line)
-        if needle is not None and needle in line:
-            return seen, True
-    return seen, False
 
 
 @pytest.mark.slow
@@ -81,20 +56,8 @@ def _read_until(lines: queue.Queue[str], needle: str | None, timeout: float) -> 
 @pytest.mark.parametrize("state", list(MARK))
 def test_signal_in_every_camera_state_exits_cleanly(tmp_path: Path, state: str, how: str) -> None:
     proc, lines, db = _start(tmp_path, state)
-    try:
-        before, found = _read_until(lines, MARK[state], 90.0)
-        assert found, f"the camera never reached {state!r}:\n{''.join(before)}"
-        time.sleep(0.2)
-        sent = time.monotonic()
-        proc.send_signal(SIGNALS[how])
-        rc = proc.wait(30)
-        took = time.monotonic() - sent
-        after, _ = _read_until(lines, None, 2.0)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    out = "".join(before + after)
+    stopped = signal_when(proc, lines, MARK[state], SIGNALS[how], 0.2, state)
+    rc, took, after, out = stopped.rc, stopped.took, stopped.after, stopped.out
     assert rc == 0, out
     assert "Traceback" not in out and "VIOLATION" not in out, out
     assert "stopped:" in out, out  # the normal end of the run, not an abort
@@ -126,18 +89,8 @@ TRAY_CASES = [("open", "sigterm"), ("open", "ctrl-c"), ("open", "sighup"), ("ope
 def test_the_tray_app_ends_cleanly_on_a_signal_in_every_camera_state(tmp_path: Path, state: str, how: str) -> None:
     proc, lines, db = _start(tmp_path, state, tray=True)
     mark = "camera_sim: settling" if state == "open" else MARK[state]
-    try:
-        before, found = _read_until(lines, mark, 90.0)
-        assert found, f"the camera never reached {state!r}:\n{''.join(before)}"
-        time.sleep(3.0 if state == "open" else 0.2)
-        proc.send_signal(SIGNALS[how])
-        rc = proc.wait(30)
-        after, _ = _read_until(lines, None, 2.0)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    out = "".join(before + after)
+    stopped = signal_when(proc, lines, mark, SIGNALS[how], 3.0 if state == "open" else 0.2, state)
+    rc, after, out = stopped.rc, stopped.after, stopped.out
     assert rc == 0, out
     assert "Traceback" not in out and "VIOLATION" not in out, out
     summary = [line for line in after if line.startswith("camera_sim: exit")]

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sim_camera_run import read_until, run_guarded, spawn, wait_for
 
 from posture.analyzer import Analyzer
 from posture.clock import FakeClock
@@ -180,27 +181,6 @@ def monitor(open_source: Callable[[], FrameSource], writer: Recorder | None = No
                    writer=writer, breaks=None, **kw)
 
 
-def run_guarded(m: Monitor, max_seconds: float | None = None, hang_s: float = HANG_S) -> None:
-    """Run the loop in a thread; fail (instead of hanging the suite) if it does not come back."""
-    errors: list[BaseException] = []
-
-    def body() -> None:
-        try:
-            m.run(max_seconds=max_seconds)
-        except BaseException as exc:
-            errors.append(exc)
-
-    th = threading.Thread(target=body, daemon=True)
-    th.start()
-    th.join(hang_s)
-    if th.is_alive():
-        m.stop()
-        th.join(2.0)
-        pytest.fail(f"the monitor loop hung (still running after {hang_s:g} s)")
-    if errors:
-        raise errors[0]
-
-
 GOOD = np.full((64, 64, 3), 120, np.uint8)
 
 
@@ -251,7 +231,7 @@ def test_monitor_reports_a_bad_frame_once_and_carries_on(name: str, adaptive: bo
     images = [GOOD, GOOD, BAD_FRAMES[name], GOOD, BAD_FRAMES[name], GOOD]
     rec = Recorder()
     m = monitor(lambda: ListSource(images), rec, adaptive=adaptive)
-    run_guarded(m)
+    run_guarded(m, hang_s=HANG_S)
     assert m.ended
     assert rec.kinds().count("bad_frame") == 1  # said once per run, not once per frame
     assert len(rec.samples) == 4  # every good frame still became a sample
@@ -263,7 +243,7 @@ def test_frame_size_changing_mid_stream_is_fine() -> None:
     images = [np.full((h, w, 3), 100 + 10 * i, np.uint8) for i, (h, w) in enumerate(sizes)]
     rec = Recorder()
     m = monitor(lambda: ListSource(images), rec)
-    run_guarded(m)
+    run_guarded(m, hang_s=HANG_S)
     assert "bad_frame" not in rec.kinds()
     assert len(rec.samples) == len(images)
     assert all(s.person for s in rec.samples)
@@ -308,7 +288,7 @@ def test_calibrate_from_counts_from_the_start_of_the_run() -> None:
     clock = FakeClock(monotonic_start=86_400.0)  # a machine up for a day
     m = Monitor(lambda: ListSource([GOOD], live=True, repeat=True), finder(), clock, Settings(), writer=rec,
                 breaks=None, adaptive=False, calibrate_span=(0.0, 8.0), build_baseline=build)
-    run_guarded(m, max_seconds=12.0)
+    run_guarded(m, max_seconds=12.0, hang_s=HANG_S)
     assert "calibration_failed" not in rec.kinds()
     assert m.analyzer.baseline is not None and seen and seen[0] >= 10  # ~16 samples at 2 Hz in 0-8 s
 
@@ -364,7 +344,7 @@ def test_monitor_stops_cleanly_when_a_replayed_video_ends_mid_stream(truncated_a
     clock = FakeClock(monotonic_start=0.0)
     m = Monitor(lambda: replay, finder(), clock, Settings(), writer=rec, adaptive=False)
     replay = ReplaySource(truncated_avi, clock)
-    run_guarded(m)  # no max_seconds: the end of the video must end the run
+    run_guarded(m, hang_s=HANG_S)  # no max_seconds: the end of the video must end the run
     assert m.ended and replay.ended
     assert rec.samples and rec.samples[-1].t < 6.0  # the promised 6 s never arrived
     assert rec.kinds()[-1] == "session_end" and rec.flushes >= 1
@@ -375,7 +355,7 @@ def test_looping_replay_of_a_truncated_video_keeps_going(truncated_avi: Path) ->
     clock = FakeClock(monotonic_start=0.0)
     replay = ReplaySource(truncated_avi, clock, loop=True)
     m = Monitor(lambda: replay, finder(), clock, Settings(), writer=rec, adaptive=False)
-    run_guarded(m, max_seconds=12.0)
+    run_guarded(m, max_seconds=12.0, hang_s=HANG_S)
     assert replay.loops >= 2
     assert rec.samples[-1].t > 10.0
     assert not m.ended
@@ -392,7 +372,7 @@ def test_corrupted_middle_of_a_video_is_survived(tmp_path: Path) -> None:
     clock = FakeClock(monotonic_start=0.0)
     replay = ReplaySource(path, clock)
     m = Monitor(lambda: replay, finder(), clock, Settings(), writer=rec, adaptive=False)
-    run_guarded(m, max_seconds=30.0)
+    run_guarded(m, max_seconds=30.0, hang_s=HANG_S)
     assert rec.samples  # what could be decoded was analysed, the rest is not a crash
 
 
@@ -429,7 +409,7 @@ def test_monitor_ends_when_a_recording_cannot_be_opened(tmp_path: Path) -> None:
     clock = FakeClock(monotonic_start=0.0)
     replay = ReplaySource(bad, clock)
     m = Monitor(lambda: replay, finder(), clock, Settings(), writer=rec)
-    run_guarded(m)  # no max_seconds
+    run_guarded(m, hang_s=HANG_S)  # no max_seconds
     assert m.ended
     lost = [e for e in rec.events if e.kind == "camera_lost"]
     assert lost and "cannot read video" in lost[0].data["error"]
@@ -458,7 +438,7 @@ def _camera(rig_setup: Callable[[Any], None] | None = None) -> tuple[Any, Monito
 def test_failed_reads_pause_then_resume_on_a_live_source() -> None:
     """A camera that stops delivering (unplugged): report once, reopen later, carry on."""
     rig, m, rec = _camera(lambda r: (r.at(3.0, r.unplug), r.at(8.0, r.replug)))
-    run_guarded(m, max_seconds=40.0)
+    run_guarded(m, max_seconds=40.0, hang_s=HANG_S)
     kinds = rec.kinds()
     assert kinds.count("camera_lost") == 1 and kinds.count("camera_back") == 1
     assert rig.opens == 2 and rig.closes == 2  # released when lost, reopened, released at the end
@@ -590,20 +570,12 @@ def headless(tmp_path: Path) -> Iterator[Callable[[], tuple[subprocess.Popen[str
         db = tmp_path / "history.db"
         env = dict(os.environ, POSTURE_CONFIG_DIR=str(tmp_path / "cfg"), POSTURE_DATA_DIR=str(tmp_path / "data"),
                    PYTHONUNBUFFERED="1")
-        proc = subprocess.Popen(
+        proc, lines = spawn(
             [sys.executable, "-m", "posture", "run", "--source", str(_clip()), "--headless", "--realtime", "--loop",
              "--db", str(db)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+            env, tmp_path,
         )
         procs.append(proc)
-        lines: queue.Queue[str] = queue.Queue()
-
-        def pump() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                lines.put(line)
-
-        threading.Thread(target=pump, daemon=True).start()
         return proc, lines, db
 
     yield start
@@ -611,20 +583,6 @@ def headless(tmp_path: Path) -> Iterator[Callable[[], tuple[subprocess.Popen[str
         if p.poll() is None:
             p.kill()
             p.wait()
-
-
-def _wait_for(lines: queue.Queue[str], needle: str, timeout: float = 90.0) -> list[str]:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        if needle in line:
-            return seen
-    pytest.fail(f"no {needle!r} within {timeout:g} s; output so far:\n{''.join(seen)}")
 
 
 def _covered_until(db: Path) -> float:
@@ -642,12 +600,12 @@ def _covered_until(db: Path) -> float:
 @pytest.mark.slow
 def test_sigterm_flushes_the_history(headless: Callable[..., Any]) -> None:
     proc, lines, db = headless()
-    _wait_for(lines, " state ")  # the first sample
+    wait_for(lines, " state ")  # the first sample
     time.sleep(3.0)
     stopped_at = time.time()
     proc.send_signal(signal.SIGTERM)
     rc = proc.wait(60)
-    out = "".join(_drain(lines))
+    out = "".join(read_until(lines, None, 5.0)[0])
     assert rc == 0, out
     assert "stopped:" in out and "Traceback" not in out
     assert stopped_at - _covered_until(db) < 2.0  # everything up to the signal is on disk
@@ -662,22 +620,10 @@ def test_sigterm_flushes_the_history(headless: Callable[..., Any]) -> None:
 @pytest.mark.slow
 def test_sigkill_loses_at_most_a_few_seconds(headless: Callable[..., Any]) -> None:
     proc, lines, db = headless()
-    _wait_for(lines, " state ")
+    wait_for(lines, " state ")
     time.sleep(12.0)  # past at least two commit intervals
     killed_at = time.time()
     proc.kill()
     proc.wait(30)
     lost = killed_at - _covered_until(db)  # the database is intact (integrity_check) and nearly current
     assert lost < 7.0, f"{lost:.1f} s of history lost"
-
-
-def _drain(lines: queue.Queue[str]) -> list[str]:
-    out = []
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            out.append(lines.get(timeout=0.2))
-        except queue.Empty:
-            if out:
-                break
-    return out
