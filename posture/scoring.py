@@ -172,7 +172,7 @@ def _sank_back(metrics: MetricSet, baseline: Baseline, sensitivity: str) -> floa
 # the two cues together are one slump, so half the usual drop is enough. Sitting back alone, head up,
 # counts for nothing: a reclined, upright user is not slouching.
 SLUMP_SUPPORT = 2.0
-SLUMP_AT_MOST = 1.3
+SLUMP_AT_MOST = 1.15
 
 
 def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -> Judgement | None:
@@ -196,8 +196,9 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -
         if rule.direction in ("up", "both") and signed > DEAD_ZONE and rule.reason_up:
             pushes.append(((signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_up))
         if rule.metric == "head_height" and signed < -DEAD_ZONE:
-            # Support lifts a weak drop to a clear one, never past SLUMP_AT_MOST: a slouch already plain
-            # from the head alone reads as before, and the way back to "good" is not slowed.
+            # Support lifts a weak drop to a clear one (SLUMP_AT_MOST: past "poor", with room for the
+            # smoothing to settle below its line), never further: a slouch already plain from the head
+            # alone reads as before, and the way back to "good" is not slowed by a deeper score.
             signed = min(signed, max(signed * slump, -SLUMP_AT_MOST))
         if rule.direction in ("down", "both") and -signed > DEAD_ZONE and rule.reason_down:
             pushes.append(((-signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_down))
