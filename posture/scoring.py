@@ -156,7 +156,7 @@ def _sank_back(metrics: MetricSet, baseline: Baseline, sensitivity: str) -> floa
     Slumping in a chair slides the hips forward and lays the trunk back, so the shoulders, head and all
     move away from the screen while the head sinks toward the shoulders. Measured on real footage of a
     man slouching at his desk: every slouch put the body 25-45 % farther away (shoulder width), every
-    upright hold within 8 %; the head drop, measured with the smaller head landmarks, read 3-15 % and
+    upright hold within 8 %; the head drop, measured with the smaller head landmarks, read 2-15 % and
     lost most of its size in dim or backlit pictures while the shoulder width did not.
     """
     value, stat = metrics.values.get("screen_distance"), baseline.stats.get("screen_distance")
