@@ -150,11 +150,37 @@ def _forward_growth(metrics: MetricSet, baseline: Baseline) -> float | None:
     return stat.median * rel
 
 
+def _sank_back(metrics: MetricSet, baseline: Baseline, sensitivity: str) -> float:
+    """How clearly (0..1) the body moved back from the screen since calibration, on the `too_close` scale.
+
+    Slumping in a chair slides the hips forward and lays the trunk back, so the shoulders, head and all
+    move away from the screen while the head sinks toward the shoulders. Measured on real footage of a
+    man slouching at his desk: every slouch put the body 25-45 % farther away (shoulder width), every
+    upright hold within 8 %; the head drop, measured with the smaller head landmarks, read 2-15 % and
+    lost most of its size in dim or backlit pictures while the shoulder width did not.
+    """
+    value, stat = metrics.values.get("screen_distance"), baseline.stats.get("screen_distance")
+    rule = RULE_BY_METRIC["screen_distance"]
+    tol = tolerance(rule, baseline, sensitivity)
+    if value is None or stat is None or tol is None or tol <= 0:
+        return 0.0
+    away = (value - stat.median) / tol
+    return max(0.0, min(1.0, (away - DEAD_ZONE) / (1 - DEAD_ZONE)))
+
+
+# A head drop that comes with the body sinking back (`_sank_back` = 1) counts this many times its size:
+# the two cues together are one slump, so half the usual drop is enough. Sitting back alone, head up,
+# counts for nothing: a reclined, upright user is not slouching.
+SLUMP_SUPPORT = 2.0
+SLUMP_AT_MOST = 1.15
+
+
 def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -> Judgement | None:
     """Score one sample against the baseline; None when no metric can be compared."""
     deviations: dict[str, float] = {}
     pushes: list[tuple[float, str]] = []
     sideways = 0.0
+    slump = 1.0 + (SLUMP_SUPPORT - 1.0) * _sank_back(metrics, baseline, sensitivity)
     for rule in RULES:
         value = metrics.values.get(rule.metric)
         if rule.metric == "face_scale":
@@ -169,6 +195,11 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -
             continue
         if rule.direction in ("up", "both") and signed > DEAD_ZONE and rule.reason_up:
             pushes.append(((signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_up))
+        if rule.metric == "head_height" and signed < -DEAD_ZONE:
+            # Support lifts a weak drop to a clear one (SLUMP_AT_MOST: past "poor", with room for the
+            # smoothing to settle below its line), never further: a slouch already plain from the head
+            # alone reads as before, and the way back to "good" is not slowed by a deeper score.
+            signed = min(signed, max(signed * slump, -SLUMP_AT_MOST))
         if rule.direction in ("down", "both") and -signed > DEAD_ZONE and rule.reason_down:
             pushes.append(((-signed - DEAD_ZONE) / (1 - DEAD_ZONE), rule.reason_down))
     if not deviations:

@@ -66,6 +66,34 @@ def test_a_noisy_user_gets_a_wider_tolerance() -> None:
     assert judge(metrics(head_height=0.54), noisy).state != "poor"  # type: ignore[union-attr]
 
 
+def test_a_small_head_drop_while_sinking_back_is_a_slump() -> None:
+    # 5.8 % lower head: alone, under the 8 % a head drop needs. With the shoulders 30 % narrower (the body
+    # laid back in the chair, as every slouch of the real footage did) it is one slump, and poor.
+    alone = judge(metrics(head_height=0.565), BASE)
+    slumped = judge(metrics(head_height=0.565, screen_distance=65.0), BASE)
+    assert alone is not None and alone.state != "poor"
+    assert slumped is not None and slumped.state == "poor" and slumped.reasons[0] == "head_dropped"
+    # Support grows with how far back the body went: 6 % farther is within an upright user's sway.
+    swayed = judge(metrics(head_height=0.565, screen_distance=53.0), BASE)
+    assert swayed is not None and swayed.score == pytest.approx(alone.score, abs=3)
+
+
+def test_sitting_back_with_the_head_up_is_not_a_slouch() -> None:
+    # A reclined, upright user (body 40 % farther, head where it was) is fine, and a head held a hair
+    # lower inside the dead zone is not made into a slump by sitting back.
+    for hh in (0.60, 0.59):
+        j = judge(metrics(head_height=hh, screen_distance=70.0), BASE)
+        assert j is not None and j.score == 100
+
+
+def test_sinking_back_never_deepens_a_plain_slump() -> None:
+    # A head drop already clear on its own scores the same either way: the support only lifts weak drops,
+    # so the way back to "good" after a deep slouch is not slowed by a lower score.
+    for hh in (0.50, 0.45):
+        alone, slumped = judge(metrics(head_height=hh), BASE), judge(metrics(head_height=hh, screen_distance=70.0), BASE)
+        assert alone is not None and slumped is not None and slumped.score == pytest.approx(alone.score)
+
+
 def test_stale_calibration_needs_sustained_misfit_and_recovers() -> None:
     fit = FitChecker(BASE)
     t = 0.0
