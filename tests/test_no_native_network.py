@@ -9,7 +9,9 @@ watched break's tracking pose, the face keypoint detector), feeds them real fram
 ~15 s (the logger may wait before it uploads), and `strace -f` records every socket call of every
 thread. Any connect/sendto/sendmsg/sendmmsg to an IPv4/IPv6 address fails the test, and so does a
 DNS lookup through a local resolver socket (nscd, systemd-resolved): a lookup is the first step of a
-phone call home even when no network is up to carry it.
+phone call home even when no network is up to carry it. The child also connects a UDP socket to
+127.0.0.1 from a thread of its own (which sends nothing): the trace must show it, or the test proves
+nothing.
 """
 
 from __future__ import annotations
@@ -31,13 +33,23 @@ WATCH_SECONDS = 15.0
 # The child: this install's backends through the app's own factories, so it runs what the app runs.
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import socket, sys, threading, time
     import cv2
     from posture.pose import backend_name, make_backends
     from posture.exercise.watch import make_watch_pose
     from posture.exercise.face import make_face_keypoints
 
     clip, seconds = sys.argv[1], float(sys.argv[2])
+
+    def canary():
+        # Proof that the tracer sees every thread's socket calls: connecting a UDP socket only sets
+        # its default peer, so this sends nothing, yet strace must record it.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("127.0.0.1", 9))
+
+    thread = threading.Thread(target=canary)
+    thread.start()
+    thread.join()
     cap = cv2.VideoCapture(clip)
     frames = []
     while len(frames) < 60:
@@ -74,6 +86,7 @@ CHILD = textwrap.dedent(
 OUTBOUND = re.compile(r"\b(connect|sendto|sendmsg|sendmmsg)\(")
 INET = re.compile(r"sa_family=AF_INET6?\b")
 RESOLVER = re.compile(r'sun_path="[^"]*(nscd|resolve)[^"]*"')
+CANARY = 'sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")'
 
 
 def outbound_calls(trace: str) -> list[str]:
@@ -130,5 +143,8 @@ def test_the_pose_backend_sends_nothing_over_the_network(tmp_path: Path) -> None
     assert looks >= 10, summary
     assert all(int(n) >= looks // 2 for n in counts.values()), summary
     calls = outbound_calls(trace_file.read_text(errors="replace"))
+    # The child's own canary, from a thread of its own: without it the trace proves nothing.
+    assert any(CANARY in line for line in calls), "strace did not record the child's threads"
+    calls = [line for line in calls if CANARY not in line]
     assert not calls, (f"the {summary.split()[1]} backend tried to reach the network "
                        f"(mediapipe telemetry? see README, Privacy):\n" + "\n".join(calls[:10]))
