@@ -146,11 +146,9 @@ SUITE_CLIPS = ("forward_head", "head_tilt", "lateral_lean", "slouch", "slouch_se
 
 def conditions(rate: float) -> Path:
     """The whole conditions table on the backend this venv runs (as bench_conditions.py builds it)."""
-    import mediapipe
-
-    from benchmarks.bench_conditions import real_clips
+    from benchmarks.bench_conditions import backend_record, real_clips
     from calibration.capture import build_baseline
-    from posture.condition_suite import clips_in, format_conditions, run_suite, runs_to_json, webcam_man_clip
+    from posture.condition_suite import clips_in, format_conditions, run_suite, webcam_man_clip
     from posture.conditions import CONDITIONS
     from posture.landmarks import Pose
     from posture.person import default_finder
@@ -168,11 +166,8 @@ def conditions(rate: float) -> Path:
     runs = run_suite(clips, CONDITIONS, lambda: default_finder(memory=looks), lambda obs: build_baseline(obs)[0], rate,
                      progress=lambda what: print(what, file=sys.stderr, flush=True))
     backend = backend_name()
-    py = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    data = {"backend": backend, "python": sys.version.split()[0], "mediapipe": mediapipe.__version__,
-            "date": time.strftime("%Y-%m-%d"), "rate_hz": rate, "machine": machine(),
-            "wall_min": (time.monotonic() - t0) / 60, "runs": runs_to_json(runs)}
-    path = save_json(f"conditions-{backend}-py{py}", data)
+    name, data = backend_record(runs, rate, (time.monotonic() - t0) / 60)
+    path = save_json(name, data)
     print(format_conditions(runs))
     print(f"\nwritten to {path}")
     if backend == "tasks":

@@ -26,6 +26,7 @@ from benchmarks.common import SAMPLES, machine, replace_section, save_json  # no
 from posture.condition_suite import (  # noqa: E402
     MIN_BALANCED_ACCURACY,
     MIN_REASON_ACCURACY,
+    ConditionRun,
     SuiteClip,
     clips_in,
     format_conditions,
@@ -58,6 +59,19 @@ def real_clips() -> list[SuiteClip]:
         if i + 5 < len(up):
             judged.append((up[i + 5], "good", "upright"))
     return [held_stills_clip("slouch_session_a", up[:5], judged, hold_s=8.0)]
+
+
+def backend_record(runs: list[ConditionRun], rate: float, wall_min: float) -> tuple[str, dict[str, object]]:
+    """(name, data) of a conditions measurement on this venv's backend: `bench_backends.py --compare` input."""
+    import mediapipe
+
+    from posture.pose import backend_name
+
+    backend, py = backend_name(), f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return f"conditions-{backend}-py{py}", {
+        "backend": backend, "python": sys.version.split()[0], "mediapipe": mediapipe.__version__,
+        "date": time.strftime("%Y-%m-%d"), "rate_hz": rate, "machine": machine(), "wall_min": wall_min,
+        "runs": runs_to_json(runs)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         "```\n" + table + "\n```\n"
     )
     save_json("conditions", {"date": date.today().isoformat(), "rate_hz": args.rate, "runs": runs_to_json(runs)})
+    # The same runs as `bench_backends.py --conditions` records them, so one measurement feeds both tables.
+    path = save_json(*backend_record(runs, args.rate, wall / 60))
+    print(f"written to {path}", file=sys.stderr)
     if not args.no_write:
         replace_section("conditions", body)
     return 0

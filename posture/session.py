@@ -89,7 +89,9 @@ class SpanCalibration:
         self.span = span
         self.build = build
         self.observations: list[MetricSet | None] = []
-        self.held: list[tuple[Detection | None, float, float]] = []
+        # (detection, clock time, wall time, inside the span): inside it the person was asked to sit
+        # upright, so those samples are recorded but never start a nudge.
+        self.held: list[tuple[Detection | None, float, float, bool]] = []
         self.waiting = True
 
     def inside(self, rel: float) -> bool:
@@ -99,10 +101,11 @@ class SpanCalibration:
         return rel > self.span[1]
 
     def hold(self, detection: Detection | None, t: float, wall: float, rel: float) -> None:
-        if self.inside(rel):
+        inside = self.inside(rel)
+        if inside:
             ok = detection is not None and detection.validity.ok and detection.pose is not None
             self.observations.append(compute_metrics(detection.pose) if ok and detection and detection.pose else None)
-        self.held.append((detection, t, wall))
+        self.held.append((detection, t, wall, inside))
 
     def describe(self) -> str:
         return f"--calibrate-from {self.span[0]:g}:{self.span[1]:g}"
@@ -219,8 +222,7 @@ class Session:
                 cal.waiting = False
                 self._calibration_failed(t, wall, f"{cal.describe()} lies outside {self.source_name}, which is "
                                                   "shorter; pick a span inside it")
-                out = [self._record(d, ht, hw) for d, ht, hw in cal.held]
-                cal.held.clear()
+                out = self._record_held(cal)
         self.emit(self.effects.due(t, wall, final=True))
         if self.started:
             self.started = False
@@ -295,15 +297,20 @@ class Session:
         else:
             self.analyzer.set_baseline(baseline)
             self.emit([Calibrated(t, wall, baseline.view, source="span", span=cal.span)])
-        out = [self._record(d, ht, hw) for d, ht, hw in cal.held]
-        cal.held.clear()
-        return out
+        return self._record_held(cal)
 
     def _calibration_failed(self, t: float, wall: float, error: str) -> None:
         self.calibration_error = error
         self.emit([CalibrationFailed(t, wall, error)])
 
-    def _record(self, detection: Detection | None, t: float, wall: float) -> Analysis:
+    def _record_held(self, cal: SpanCalibration) -> list[Analysis]:
+        # A look that misreads one of the calibration frames (a deviant pose-model answer held by the
+        # motion gate) must not nudge someone for the upright posture they were asked to hold.
+        out = [self._record(d, ht, hw, may_nudge=not inside) for d, ht, hw, inside in cal.held]
+        cal.held.clear()
+        return out
+
+    def _record(self, detection: Detection | None, t: float, wall: float, may_nudge: bool = True) -> Analysis:
         self.time.at(t, wall)
         try:
             analysis = self.analyzer.judge_detection(detection, t, wall)
@@ -319,7 +326,7 @@ class Session:
             # During a guided break the person is doing their exercises, not slouching at the screen:
             # no nudge (and no poor episode carried over into the break).
             on_break = self.breaks is not None and self.breaks.state == ON_BREAK
-            events += self.nudges.observe("unknown" if on_break else sample.state, sample.reasons)
+            events += self.nudges.observe(sample.state if may_nudge and not on_break else "unknown", sample.reasons)
             if self.breaks is not None:
                 events += self.breaks.observe(sample)
             events += self.effects.due(t, wall)

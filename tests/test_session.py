@@ -227,6 +227,42 @@ def test_a_span_that_cannot_calibrate_is_reported_and_its_samples_kept() -> None
     assert all(s.state == "unknown" for s in history.samples)
 
 
+def _head_dropped() -> object:
+    """The seated person with the head 0.08 of the picture lower over the same shoulders."""
+    from posture.landmarks import Landmark, Pose
+
+    pose = seated_pose()
+    lms = list(pose.landmarks)  # type: ignore[attr-defined]
+    for i in (0, 2, 5, 7, 8, 9, 10):
+        lms[i] = Landmark(lms[i].x, lms[i].y + 0.08, lms[i].z, lms[i].visibility)
+    return Pose(tuple(lms), None, 1.0)
+
+
+def test_a_misread_calibration_frame_never_nudges_but_a_slouch_after_the_span_does() -> None:
+    from posture.coach.nudges import NudgeSettings
+
+    clock = FakeClock(monotonic_start=0.0)
+    history = History()
+    session = Session(Analyzer(FakeFinder()), clock, history=history,  # type: ignore[arg-type]
+                      calibration=SpanCalibration((0.0, 10.0), span_builder((0.0, 10.0))),
+                      nudge_settings=NudgeSettings(onset_delay_s=0.0))
+    session.start(0.0, clock.wall())
+
+    def judge(t: int, pose: object) -> None:
+        session.judge(Detection(pose, Validity(True), 1), float(t), clock.wall() + t)  # type: ignore[arg-type]
+
+    # Inside the span the person sits upright; three looks misread the head as dropped (the baseline's
+    # median shrugs them off), and the span is judged when it closes.
+    for t in range(11):
+        judge(t, _head_dropped() if t in (5, 6, 7) else seated_pose())
+    judge(11, seated_pose())
+    assert any(s.state == "poor" for s in history.samples if s.t <= 10), "the misread looks are judged poor"
+    assert not any(isinstance(e, NudgeShown) for e in history.events), "no nudge for the calibration posture"
+    for t in range(12, 20):
+        judge(t, _head_dropped())
+    assert any(isinstance(e, NudgeShown) for e in history.events), "a slouch after the span still nudges"
+
+
 def test_a_span_beyond_the_end_of_the_run_is_reported_at_the_end() -> None:
     clock = FakeClock(monotonic_start=0.0)
     history = History()
