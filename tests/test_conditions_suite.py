@@ -116,15 +116,15 @@ REAL_CLIPS = ("slouch_session_a", "webcam_man")
 # venv with `benchmarks/bench_backends.py --conditions`, which prints these entries. Both backends run
 # the same networks, but not through the same graph, so a few pairs land on either side of a target.
 KNOWN_SHORT_TASKS: dict[tuple[str, str], str] = {
-    ("dim", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.86",
-    ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.93",
-    ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.93",
-    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.92",
-    ("backlight", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.81",
-    ("backlight", "lateral_lean"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.68",
-    ("camera_lower", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.86",
-    ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.81",
-    ("motion_blur", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 1.2.3: balanced accuracy 0.89",
+    ("dim", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.86",
+    ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.93",
+    ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.93",
+    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.92",
+    ("backlight", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.82",
+    ("backlight", "lateral_lean"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.68",
+    ("camera_lower", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.86",
+    ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.82",
+    ("motion_blur", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.89",
 }
 
 
