@@ -47,6 +47,20 @@ class FaceKeypointSource(Protocol):
     def close(self) -> None: ...
 
 
+def users_face(faces: list[FaceKeypoints], near: Pose | None) -> FaceKeypoints | None:
+    """The face nearest the pose's nose (the user), or the most confident one without a pose; None when
+    the nearest is too far from the user's nose to be theirs."""
+    best: FaceKeypoints | None = None
+    best_key = float("inf")
+    for face in faces:
+        key = -face.score if near is None else float(np.linalg.norm(face.nose - near.xy(P.NOSE)))
+        if key < best_key:
+            best, best_key = face, key
+    if near is not None and best is not None and best_key > MAX_NOSE_DISTANCE:
+        return None  # a face elsewhere in the picture (someone behind), not the user's
+    return best
+
+
 class FaceKeypointDetector:
     def __init__(self, min_confidence: float = 0.5) -> None:
         quiet_native_logs()
@@ -64,22 +78,16 @@ class FaceKeypointDetector:
         h, w = frame.shape[:2]
         aspect = w / h
         result = self._det.process(to_rgb(frame))
-        best: FaceKeypoints | None = None
-        best_key = float("inf")
+        faces = []
         for d in result.detections or []:
             kp = d.location_data.relative_keypoints
             if len(kp) < 6:
                 continue
             pts = [np.array([p.x * aspect, p.y], dtype=float) for p in kp[:6]]
-            face = FaceKeypoints(pts[0], pts[1], pts[2], pts[3], pts[4], pts[5],
-                                 box_height=float(d.location_data.relative_bounding_box.height),
-                                 score=float(d.score[0]))
-            key = -face.score if near is None else float(np.linalg.norm(face.nose - near.xy(P.NOSE)))
-            if key < best_key:
-                best, best_key = face, key
-        if near is not None and best is not None and best_key > MAX_NOSE_DISTANCE:
-            return None  # a face elsewhere in the picture (someone behind), not the user's
-        return best
+            faces.append(FaceKeypoints(pts[0], pts[1], pts[2], pts[3], pts[4], pts[5],
+                                       box_height=float(d.location_data.relative_bounding_box.height),
+                                       score=float(d.score[0])))
+        return users_face(faces, near)
 
     def close(self) -> None:
         self._det.close()

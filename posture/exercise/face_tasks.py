@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from posture.errors import ConfigError
-from posture.exercise.face import MAX_NOSE_DISTANCE, FaceKeypoints
-from posture.landmarks import P, Pose
+from posture.exercise.face import FaceKeypoints, users_face
+from posture.landmarks import Pose
 from posture.native_logs import native_stderr_muted
 from posture.pose import check_frame, quiet_native_logs, to_rgb
 from posture.pose_tasks import MODEL_DIR
@@ -62,8 +62,7 @@ class TasksFaceKeypoints:
             with native_stderr_muted():  # the network prints a few lines when it first runs
                 result = self._det.detect(image)
             self._warm = True
-        best: FaceKeypoints | None = None
-        best_key = float("inf")
+        faces = []
         for d in result.detections or []:
             kp = d.keypoints or []
             if len(kp) < 6:
@@ -71,14 +70,9 @@ class TasksFaceKeypoints:
             pts = [np.array([float(p.x) * aspect, float(p.y)], dtype=float) for p in kp[:6]]
             score = float(d.categories[0].score) if d.categories else 0.0
             # The Tasks API gives the box in pixels; the legacy one (and FaceKeypoints) in image heights.
-            face = FaceKeypoints(pts[0], pts[1], pts[2], pts[3], pts[4], pts[5],
-                                 box_height=float(d.bounding_box.height) / h, score=score)
-            key = -face.score if near is None else float(np.linalg.norm(face.nose - near.xy(P.NOSE)))
-            if key < best_key:
-                best, best_key = face, key
-        if near is not None and best is not None and best_key > MAX_NOSE_DISTANCE:
-            return None  # a face elsewhere in the picture (someone behind), not the user's
-        return best
+            faces.append(FaceKeypoints(pts[0], pts[1], pts[2], pts[3], pts[4], pts[5],
+                                       box_height=float(d.bounding_box.height) / h, score=score))
+        return users_face(faces, near)
 
     def close(self) -> None:
         self._det.close()
