@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tray's single-instance lock and socket live in the runtime folder and are per user: two test runs at
+# once (a 3.11 and a 3.13 suite, or a developer's running companion beside `make test`) would see each
+# other's tray as "already running". Each run gets its own private runtime folder (mkdtemp makes it 0700,
+# as Qt requires); child processes inherit it.
+os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="posture-test-runtime-")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
