@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from posture.errors import ConfigError
 from posture.exercise.face import FaceKeypoints, users_face
 from posture.landmarks import Pose
 from posture.native_logs import native_stderr_muted
-from posture.pose import check_frame, quiet_native_logs, to_rgb
+from posture.pose import check_frame, to_rgb
 from posture.pose_tasks import MODEL_DIR
+from posture.tasks_models import load_task_model
 
 FACE_MODEL = MODEL_DIR / "face_detection_short_range.tflite"
 
@@ -28,24 +28,17 @@ class TasksFaceKeypoints:
     """The face nearest the user's nose, from the Tasks `FaceDetector` (see the module doc)."""
 
     def __init__(self, min_confidence: float = 0.5, model_path: Path = FACE_MODEL) -> None:
-        if not model_path.is_file():
-            raise ConfigError(f"the built-in face model is missing ({model_path}); reinstall posture-companion")
-        quiet_native_logs()
-        from mediapipe.tasks.python import BaseOptions
-        from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions, RunningMode
+        def create(base):  # type: ignore[no-untyped-def]  # mediapipe's task has no type hints
+            from mediapipe.tasks.python.vision import FaceDetector, FaceDetectorOptions, RunningMode
 
-        options = FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            # Like the legacy detector: each frame on its own (it has no tracking to gain from video mode).
-            running_mode=RunningMode.IMAGE,
-            min_detection_confidence=min_confidence,
-        )
-        try:
-            with native_stderr_muted():
-                self._det = FaceDetector.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"face model file {model_path} could not be loaded ({exc}); reinstall "
-                              "posture-companion") from exc
+            return FaceDetector.create_from_options(FaceDetectorOptions(
+                base_options=base,
+                # Like the legacy detector: each frame on its own (it has no tracking to gain from video mode).
+                running_mode=RunningMode.IMAGE,
+                min_detection_confidence=min_confidence,
+            ))
+
+        self._det = load_task_model("face", model_path, create)
         self._warm = False
 
     def detect(self, frame_bgr: np.ndarray, near: Pose | None = None) -> FaceKeypoints | None:

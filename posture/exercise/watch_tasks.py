@@ -20,11 +20,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from posture.errors import ConfigError
 from posture.landmarks import NUM_LANDMARKS, Landmark, Pose, WorldLandmark
 from posture.native_logs import native_stderr_muted
-from posture.pose import check_frame, quiet_native_logs, to_rgb
+from posture.pose import check_frame, to_rgb
 from posture.pose_tasks import VENDORED_MODEL
+from posture.tasks_models import load_task_model
 
 # The legacy watching pose's thresholds (MediaPipePose's defaults): find the user, and keep tracking
 # them, at 0.5.
@@ -48,26 +48,19 @@ class TasksWatchPose:
     """`PoseLandmarker` in VIDEO mode: one person, tracked from frame to frame (see the module doc)."""
 
     def __init__(self, model_path: Path = VENDORED_MODEL, clock_ms: Callable[[], int] = _monotonic_ms) -> None:
-        if not model_path.is_file():
-            raise ConfigError(f"the built-in pose model is missing ({model_path}); reinstall posture-companion")
-        quiet_native_logs()
-        from mediapipe.tasks.python import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+        def create(base):  # type: ignore[no-untyped-def]  # mediapipe's task has no type hints
+            from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
-        options = PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=RunningMode.VIDEO,
-            num_poses=1,
-            min_pose_detection_confidence=MIN_CONFIDENCE,
-            min_pose_presence_confidence=MIN_CONFIDENCE,
-            min_tracking_confidence=MIN_CONFIDENCE,
-        )
-        try:
-            with native_stderr_muted():  # the model's load prints lines no log level silences
-                self._landmarker = PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"pose model file {model_path} could not be loaded ({exc}); reinstall "
-                              "posture-companion") from exc
+            return PoseLandmarker.create_from_options(PoseLandmarkerOptions(
+                base_options=base,
+                running_mode=RunningMode.VIDEO,
+                num_poses=1,
+                min_pose_detection_confidence=MIN_CONFIDENCE,
+                min_pose_presence_confidence=MIN_CONFIDENCE,
+                min_tracking_confidence=MIN_CONFIDENCE,
+            ))
+
+        self._landmarker = load_task_model("pose", model_path, create)
         self._clock_ms = clock_ms
         self._last_ms: int | None = None
         self._warm = False
