@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posture.landmarks import Landmark, P, Pose
-from posture.pose import FaceBox, FaceSource, PoseBackend, check_frame
+from posture.pose import FaceBox, FaceSource, PoseBackend, PreparedFaceSource, check_frame
 from posture.preprocess import FrameQuality
 
 # A real seated user's shoulders span roughly a tenth of the frame width or more; false hits on
@@ -213,18 +213,47 @@ class PersonFinder:
         self._small: Square | None = None  # the crop around a small user, where to look first next time
         self._last_box: tuple[int, int, int, int] | None = None  # around the last valid detection
         self._misses = 0
+        # The frame the presence check prepared, kept for the pose step of the same sample: (a copy of the
+        # frame, the prepared frame). Only while a face source looks at prepared frames.
+        self._held: tuple[np.ndarray, np.ndarray] | None = None
 
     def presence(self, frame: np.ndarray) -> int:
         """Number of faces in view (cheap); -1 when no detector is configured."""
         if self._faces is None:
             return -1
-        return len(self._faces.faces(frame))
+        frame = check_frame(frame)
+        # Prepared here only for a face source that looks at prepared frames (held for the pose step).
+        prepared = self._prepared(frame, hold=True) if isinstance(self._faces, PreparedFaceSource) else None
+        return len(self._faces_in(frame, prepared))
+
+    def _prepared(self, frame: np.ndarray, hold: bool = False) -> np.ndarray | None:
+        """The frame as the pose model sees it (after `prepare`), prepared once per picture: the presence
+        check and the pose step of one sample share it. None when nothing is prepared."""
+        if self._prepare is None:
+            return None
+        held, self._held = self._held, None
+        # A copy is held, and the content compared: a camera may refill the same buffer with the next picture.
+        if held is not None and held[0].shape == frame.shape and np.array_equal(held[0], frame):
+            prepared = held[1]
+        else:
+            prepared = self._prepare(frame)
+        if hold:
+            self._held = (frame.copy(), prepared)
+        return prepared
+
+    def _faces_in(self, frame: np.ndarray, prepared: np.ndarray | None) -> list[FaceBox]:
+        if self._faces is None:
+            return []
+        if prepared is not None and isinstance(self._faces, PreparedFaceSource):
+            return self._faces.faces_prepared(frame, prepared)
+        return self._faces.faces(frame)
 
     def find(self, frame: np.ndarray) -> Detection:
         frame = check_frame(frame)
-        faces = self._faces.faces(frame) if self._faces is not None else []
-        if self._prepare is not None:
-            frame = self._prepare(frame)
+        prepared = self._prepared(frame)
+        faces = self._faces_in(frame, prepared)
+        if prepared is not None:
+            frame = prepared
         n_faces = len(faces) if self._faces is not None else -1
         if len(faces) >= 2 and self._crop_pose is not None:
             user = _pick_user(faces, self._previous)

@@ -17,8 +17,9 @@ import numpy as np
 from posture.errors import ConfigError
 from posture.landmarks import Landmark, P, Pose, WorldLandmark
 from posture.person import validate_pose
-from posture.pose import FaceBox, check_frame, quiet_native_logs, to_rgb
+from posture.pose import FaceBox, check_frame, to_rgb
 from posture.preprocess import prepare_frame
+from posture.tasks_models import load_task_model
 
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "models"
 # The full-size landmark network, the one the legacy backend runs: the lite one judged slouch_session_a
@@ -48,14 +49,11 @@ class TasksPose:
 
     def __init__(self, model_path: str | Path | None = None, num_poses: int = MAX_PEOPLE) -> None:
         path = Path(model_path).expanduser() if model_path else VENDORED_MODEL
-        if not path.is_file():
-            if model_path:
-                raise ConfigError(
-                    f"pose model file not found: {path}; download a pose_landmarker .task file yourself "
-                    "or remove 'pose_model' from the settings to use the built-in model"
-                )
-            raise ConfigError(f"the built-in pose model is missing ({path}); reinstall posture-companion")
-        quiet_native_logs()
+        if model_path and not path.is_file():
+            raise ConfigError(
+                f"pose model file not found: {path}; download a pose_landmarker .task file yourself "
+                "or remove 'pose_model' from the settings to use the built-in model"
+            )
         self.model_path = path
         self._num_poses = num_poses
         self._landmarker = self._create(MIN_DETECTION)
@@ -66,25 +64,20 @@ class TasksPose:
         self._last_people: Answer | None = None
 
     def _create(self, min_detection: float):  # type: ignore[no-untyped-def]
-        path = self.model_path
-        try:
-            from mediapipe.tasks.python import BaseOptions
+        def create(base):  # type: ignore[no-untyped-def]  # mediapipe's task has no type hints
             from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-        except ImportError as exc:  # pragma: no cover - depends on the wheel
-            raise ConfigError(f"this mediapipe build has no Tasks API ({exc}); use the built-in model") from exc
-        try:
-            options = PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(path)),
+
+            return PoseLandmarker.create_from_options(PoseLandmarkerOptions(
+                base_options=base,
                 # Our samples are seconds apart: each is a fresh still, like the legacy backend's
                 # static mode (tracking across them gave worse landmarks on real footage).
                 running_mode=RunningMode.IMAGE,
                 num_poses=self._num_poses,
                 min_pose_detection_confidence=min_detection,
                 min_pose_presence_confidence=min_detection,
-            )
-            return PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise ConfigError(f"pose model file {path} could not be loaded ({exc}); is it a pose .task file?") from exc
+            ))
+
+        return load_task_model("pose", self.model_path, create, "is it a pose .task file?")
 
     def detect_all(self, frame_bgr: np.ndarray) -> list[Pose]:
         """Every person found, most prominent first."""
@@ -113,10 +106,15 @@ class TasksPose:
         the same frame, and each face it adds on its own must belong to a plausible person.
         """
         frame = check_frame(frame_bgr)
+        return self.faces_prepared(frame, prepare_frame(frame))
+
+    def faces_prepared(self, frame_bgr: np.ndarray, prepared: np.ndarray) -> list[FaceBox]:
+        """`faces`, given the frame as the person finder prepared it for its pose step (`prepare_frame` of
+        this frame): the sure look is taken on that picture, so the pose step finds this very answer in
+        the cache instead of running the landmarker once more, and the preparation is not done twice."""
+        frame = check_frame(frame_bgr)
         h, w = frame.shape[:2]
-        # Looked at as the person finder's pose step will see the frame (posture.preprocess), so that
-        # step finds this very answer in the cache instead of running the landmarker once more.
-        sure = [pose for pose in self.detect_all(prepare_frame(frame)) if face_box(pose, w, h) is not None]
+        sure = [pose for pose in self.detect_all(prepared) if face_box(pose, w, h) is not None]
         if not sure:
             return []
         return [box for pose in self.people(frame)

@@ -357,3 +357,118 @@ def test_wizard_diagnostics_name_the_backend(qtbot: Any) -> None:
     assert "I can't see anyone yet." in text  # the problems come first, the backend closes the list
     assert text.index("I can't see anyone yet.") < text.index(describe_backend().split(" (")[0])
     assert "pose backend: " + backend_name() in text
+
+
+class _PlainFaces:
+    """The Tasks face source seen only through the plain `FaceSource` interface: it prepares the frame
+    itself, as it did before the person finder handed its prepared frame over (the reference answer)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def faces(self, frame_bgr: np.ndarray) -> list[Any]:
+        return self.inner.faces(frame_bgr)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _counting_prepare(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    import posture.pose_tasks
+    import posture.preprocess
+
+    calls = {"prepare": 0}
+    real = posture.preprocess.prepare_frame
+
+    def prepare(image: np.ndarray) -> np.ndarray:
+        calls["prepare"] += 1
+        return real(image)
+
+    monkeypatch.setattr(posture.preprocess, "prepare_frame", prepare)
+    monkeypatch.setattr(posture.pose_tasks, "prepare_frame", prepare)
+    return calls
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["tasks", "legacy"])
+def test_the_finder_prepares_each_frame_once(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preprocessing (grain measure, blur, levels in poor light) runs once per sample: the Tasks face
+    check looks at the frame the finder prepared for its pose step, also when the monitor's presence check
+    came first; the legacy face detector sees the camera's frame and prepares nothing."""
+    if backend == "legacy" and not legacy_available():
+        pytest.skip("the legacy backend needs mediapipe < 0.10.30 (Python 3.11 or 3.12)")
+    monkeypatch.setenv(BACKEND_ENV, backend)
+    calls = _counting_prepare(monkeypatch)
+    finder = default_finder()
+    try:
+        frame = _frame("demo_session.mp4", 4.0).copy()
+        assert finder.find(frame).validity.ok
+        assert calls["prepare"] == 1
+        assert finder.presence(frame) == 1 and calls["prepare"] == (2 if backend == "tasks" else 1)
+        assert finder.find(frame).validity.ok and calls["prepare"] == 2
+        frame[:] = _frame("demo_session.mp4", 5.0)  # the camera refills the buffer: a new picture
+        finder.presence(frame)
+        finder.find(frame)
+        assert calls["prepare"] == 3
+    finally:
+        finder.close()
+
+
+@pytest.mark.slow
+def test_handing_over_the_prepared_frame_changes_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tasks: the finder that hands its prepared frame to the face check finds exactly (bit for bit) what
+    the face check preparing the frame itself found, alone and one and two people in view."""
+    from posture.person import PersonFinder
+    from posture.pose_tasks import TasksPose
+    from posture.preprocess import MirrorSymmetricPose, prepare_frame
+
+    monkeypatch.setenv(BACKEND_ENV, "tasks")
+    frames = [_frame("demo_session.mp4", 4.0), _frame("demo_session.mp4", 70.0), _frame("second_person.mp4", 6.0),
+              _frame("leave_return.mp4", 15.0)]
+    handed, plain = default_finder(), None
+    tasks = TasksPose()
+    try:
+        plain = PersonFinder(MirrorSymmetricPose(tasks), MirrorSymmetricPose(tasks), _PlainFaces(tasks),
+                             prepare=prepare_frame)
+        for frame in frames:
+            for presence_first in (False, True):
+                got = (handed.presence(frame), handed.find(frame)) if presence_first else (None, handed.find(frame))
+                want = (plain.presence(frame), plain.find(frame)) if presence_first else (None, plain.find(frame))
+                assert got[0] == want[0]
+                a, b = got[1], want[1]
+                assert (a.validity, a.faces, a.cropped) == (b.validity, b.faces, b.cropped)
+                assert (a.pose is None) == (b.pose is None)
+                if a.pose is not None and b.pose is not None:
+                    assert a.pose.landmarks == b.pose.landmarks
+    finally:
+        handed.close()
+        tasks.close()
+
+
+@pytest.mark.parametrize("kind", ["pose", "watch", "face"])
+def test_every_tasks_model_says_in_one_line_what_is_wrong_with_its_file(kind: str, tmp_path: Path) -> None:
+    """The three Tasks models load through one helper (posture/tasks_models.py): a built-in file gone, or a
+    file mediapipe cannot read, is a ConfigError naming the file and what to do, never a traceback."""
+    from posture.exercise.face_tasks import TasksFaceKeypoints
+    from posture.exercise.watch_tasks import TasksWatchPose
+    from posture.pose_tasks import TasksPose
+
+    def make(path: Path) -> object:
+        if kind == "pose":
+            backend = TasksPose()
+            backend.close()
+            backend.model_path = path  # as if the vendored file were this one
+            return backend._create(0.5)
+        if kind == "watch":
+            return TasksWatchPose(path)
+        return TasksFaceKeypoints(model_path=path)
+
+    missing = tmp_path / "gone.task"
+    with pytest.raises(ConfigError, match=r"the built-in (pose|face) model is missing .*gone\.task.*reinstall") as exc:
+        make(missing)
+    assert "\n" not in str(exc.value)
+    junk = tmp_path / "junk.task"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match=r"model file .*junk\.task could not be loaded") as exc:
+        make(junk)
+    assert "\n" not in str(exc.value).split(" (")[0]
