@@ -405,6 +405,7 @@ def breakdown(clip: Path, mode: str, seconds: float | None = None, realtime: boo
     from posture import person
     from posture.clock import Clock, FakeClock, SystemClock
     from posture.companion import SourceSpec, build_monitor
+    from posture.pose import PreparedFaceSource
     from posture.settings import Settings
     from posture.sources import VideoFileSource, WebcamSource
     from posture.store.writer import HistoryWriter
@@ -444,7 +445,9 @@ def breakdown(clip: Path, mode: str, seconds: float | None = None, realtime: boo
         sw.wrap(WebcamSource, "read", "camera: newest frame (grabs + MJPEG decode)")
         finder = monitor.finder
         if finder._faces is not None:
-            sw.wrap(finder._faces, "faces", "face detection (presence, user following)")
+            # The Tasks face check is handed the finder's prepared frame (faces_prepared); the legacy one is not.
+            face_call = "faces_prepared" if isinstance(finder._faces, PreparedFaceSource) else "faces"
+            sw.wrap(finder._faces, face_call, "face detection (presence, user following)")
         sw.wrap(finder._pose, "detect", "pose inference")
         if finder._crop_pose is not None and finder._crop_pose is not finder._pose:  # may be one backend
             sw.wrap(finder._crop_pose, "detect", "pose inference")
