@@ -411,11 +411,17 @@ class Monitor:
             cv2.setNumThreads(opencv_threads)  # the rest of the process (an analysis, the app) as it was
 
     def shutdown(self) -> None:
-        # Commands sent just before quitting (e.g. "finish the break") still count.
-        self.run_pending_commands()
-        self.camera.release(None)
-        for analysis in self.session.finish(self.clock.monotonic(), self.clock.wall()):
-            self._after(analysis)
+        try:
+            # Commands sent just before quitting (e.g. "finish the break") still count.
+            self.run_pending_commands()
+            self.camera.release(None)
+            for analysis in self.session.finish(self.clock.monotonic(), self.clock.wall()):
+                self._after(analysis)
+        finally:
+            # The person finder's models are closed here, on the thread that ran them, whoever built the
+            # finder: a Tasks model left to the garbage collector closes itself from a finalizer, which can
+            # deadlock at exit on Python 3.13. Closing is idempotent, so an owner closing it again is fine.
+            self.finder.close()
 
     def step(self) -> float:
         """Take one sample (or decide not to) and return the seconds until the next one."""

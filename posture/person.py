@@ -216,6 +216,7 @@ class PersonFinder:
         # The frame the presence check prepared, kept for the pose step of the same sample: (a copy of the
         # frame, the prepared frame). Only while a face source looks at prepared frames.
         self._held: tuple[np.ndarray, np.ndarray] | None = None
+        self._closed = False
 
     def presence(self, frame: np.ndarray) -> int:
         """Number of faces in view (cheap); -1 when no detector is configured."""
@@ -316,7 +317,16 @@ class PersonFinder:
         found = self._crop_pose.detect(crop)
         return _uncrop(found, (px[0] / w, px[1] / h, px[2] / w, px[3] / h), w / h) if found is not None else None
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        """Close the models once; closing again does nothing (the monitor closes its finder when it stops,
+        and the app or command that built the finder may close it too)."""
+        if self._closed:
+            return
+        self._closed = True
         closed: list[object] = []
         for backend in (self._pose, self._crop_pose, self._faces):
             # Wrappers (posture.preprocess) close what they wrap: one model serving as pose and face

@@ -103,6 +103,57 @@ def test_break_goes_on_without_coaching_when_the_camera_cannot_open(tmp_path: Pa
     assert not (tmp_path / "h.db").exists()  # nothing watched, nothing written
 
 
+class _Opened:
+    """Records the watching models a command makes (the real ones) and whether each got closed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import posture.exercise.face as face
+        import posture.exercise.watch as watch
+
+        self.models: dict[str, bool] = {}
+        self._real_pose, self._real_faces = watch.make_watch_pose, face.make_face_keypoints
+        monkeypatch.setattr(watch, "make_watch_pose", lambda: self._track("pose", self._real_pose()))
+        monkeypatch.setattr(face, "make_face_keypoints", lambda: self._track("faces", self._real_faces()))
+
+    def _track(self, name: str, model: object) -> object:
+        self.models[name] = False
+        real_close = model.close  # type: ignore[attr-defined]
+
+        def close() -> None:
+            self.models[name] = True
+            real_close()
+
+        model.close = close  # type: ignore[attr-defined]
+        return model
+
+
+def test_a_watch_that_cannot_start_closes_every_model_it_made(tmp_path: Path, answered: list[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recording cannot be opened after the models were made: both are closed (the face detector was
+    left to the garbage collector, where a Tasks model can deadlock at exit)."""
+    opened = _Opened(monkeypatch)
+    bad = tmp_path / "not_a_video.mp4"
+    bad.write_bytes(b"this is not a video")
+    assert main(["break", "neck-turns", "--watch", str(bad), "--speed", "5000", *answered]) == 0
+    assert opened.models == {"pose": True, "faces": True}
+
+
+def test_a_face_detector_that_cannot_load_closes_the_pose_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import posture.exercise.face as face
+    from posture.errors import ConfigError
+    from posture.exercise.watch import watch_models
+
+    opened = _Opened(monkeypatch)
+
+    def broken() -> object:
+        raise ConfigError("the built-in face model is missing; reinstall posture-companion")
+
+    monkeypatch.setattr(face, "make_face_keypoints", broken)
+    with pytest.raises(ConfigError):
+        watch_models()
+    assert opened.models == {"pose": True}
+
+
 def test_routine_with_nothing_to_watch_says_so_and_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["break", "slow-breathing", "--watch", "0", "--speed", "5000"]) == 0
     out = capsys.readouterr().out

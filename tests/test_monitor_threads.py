@@ -176,3 +176,20 @@ def test_the_monitor_runs_opencv_on_one_thread_and_gives_the_rest_back() -> None
     monitor.run(max_seconds=5)
     assert seen == [LIVE_OPENCV_THREADS]
     assert cv2.getNumThreads() == before
+
+
+@pytest.mark.slow
+def test_the_monitor_closes_its_models_when_it_stops() -> None:
+    """However the monitor's loop ends, its person finder's models are closed on that thread (a Tasks model
+    left to the garbage collector closes itself from a finalizer, which can deadlock at exit on Python
+    3.13), and the app or command that built the finder may close it again."""
+    from posture.clock import FakeClock
+    from posture.companion import SourceSpec, build_monitor
+    from posture.settings import Settings
+
+    clock = FakeClock(monotonic_start=0.0)
+    monitor = build_monitor(Settings(), SourceSpec(path=str(REPO / "sample_videos" / "upright.mp4")), clock, None)
+    monitor.run(max_seconds=3)
+    assert monitor.status.pose_runs > 0
+    assert monitor.finder.closed
+    monitor.finder.close()  # the owner's own close after the monitor's: nothing happens (legacy raised)

@@ -173,7 +173,6 @@ class BreakCamera(QObject):
 
 
 def default_feed(camera: FrameSource) -> FrameFeed:
-    from posture.exercise.face import make_face_keypoints
-    from posture.exercise.watch import make_watch_pose
+    from posture.exercise.watch import watch_feed
 
-    return FrameFeed(camera, make_watch_pose(), faces=make_face_keypoints())
+    return watch_feed(camera)

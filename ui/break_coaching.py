@@ -189,15 +189,14 @@ def coached_break_window(clip: str | Path, at_s: float, on_screen: bool = False)
     `on_screen`: shown before the clock is stepped (the window starts its break when it is shown)."""
     from posture.clock import FakeClock
     from posture.coach.routines import load_catalogue
-    from posture.exercise.face import make_face_keypoints
-    from posture.exercise.watch import make_watch_pose
+    from posture.exercise.watch import watch_feed
     from posture.sources import VideoFileSource
 
     routine = load_catalogue().get("neck-turns")
     assert routine is not None
     clock = FakeClock()
     window = BreakWindow(routine, clock=clock)
-    feed = FrameFeed(VideoFileSource(clip), make_watch_pose(), faces=make_face_keypoints())
+    feed = watch_feed(VideoFileSource(clip))
     coaching = BreakCoaching(window, feed, usual={"turn": {"left": 30.0, "right": 31.0}}, clock=clock)
     window.resize(760, 560)
     if on_screen:

@@ -107,23 +107,21 @@ def start_watch(args: argparse.Namespace, routine: Routine, clock: Clock, out: T
                   file=out)
         return None
     hint = "" if asked else " (set 'watch_breaks' off, or pass --no-watch, to skip the camera)"
-    from posture.exercise.face import make_face_keypoints
-    from posture.exercise.watch import make_watch_pose
+    from posture.exercise.watch import watch_feed
     from posture.sources import WebcamSource, open_source
 
     try:
         source = open_source(spec, 25.0)
         if isinstance(source, WebcamSource):
             source = WebcamSource(source.index, requested_fps=WATCH_FPS * 2)
-        pose = make_watch_pose()
+        feed = watch_feed(source)
     except UserError as exc:
         print(f"note: {exc}; the break goes on without the camera{hint}.", file=out)
         return None
-    feed = FrameFeed(source, pose, faces=make_face_keypoints())
     try:
         feed.open()
     except UserError as exc:
-        pose.close()
+        feed.close_models()  # both models: the face detector too
         print(f"note: {exc}; the break goes on without the camera{hint}.", file=out)
         return None
     print(f"Watching with {source.name} during the movement steps (frames are never stored).", file=out)

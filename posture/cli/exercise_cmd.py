@@ -52,8 +52,7 @@ def _no_action(p: argparse.ArgumentParser) -> int:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from posture.exercise.analysis import analyze_exercise
-    from posture.exercise.face import make_face_keypoints
-    from posture.exercise.watch import make_watch_pose
+    from posture.exercise.watch import watch_models
     from posture.sources import WebcamSource, open_source
 
     if args.json is not None and str(args.json) != "-" and args.json.is_dir():
@@ -63,16 +62,14 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise UserError("exercise analyze works on recordings; use 'posture break ROUTINE --watch' with a camera")
     movements = tuple(m for m in PRIORITY if m in (args.movement or FREE_DEFAULT))
     # Tracking on: consecutive frames of one person, a fraction of a second apart.
-    pose = make_watch_pose()
-    faces = make_face_keypoints()
+    pose, faces = watch_models()
     progress = Progress("analysing", enabled=None if not args.quiet else False)
     try:
         rest = {"turn": 0.0, "side_bend": 0.0} if args.facing_camera else None
         result = analyze_exercise(source, pose, args.rate, movements, progress, faces, rest)
     finally:
         pose.close()
-        if faces is not None:
-            faces.close()
+        faces.close()
         progress.done()
     data = result.to_json()
     if args.json is not None:

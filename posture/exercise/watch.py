@@ -98,6 +98,26 @@ def make_watch_pose() -> PoseBackend:
     return make_pose(tracking=True, graph_threads=WATCH_GRAPH_THREADS)
 
 
+def watch_models() -> tuple[PoseBackend, FaceKeypointSource]:
+    """The watching pose model and face detector (`make_watch_pose`, `make_face_keypoints`). When the face
+    detector cannot be made, the pose model already made is closed, not left to the garbage collector (a
+    Tasks model closing itself from a finalizer can deadlock at exit)."""
+    from posture.exercise.face import make_face_keypoints
+
+    pose = make_watch_pose()
+    try:
+        return pose, make_face_keypoints()
+    except BaseException:
+        pose.close()
+        raise
+
+
+def watch_feed(source: FrameSource) -> FrameFeed:
+    """A `FrameFeed` of `source` with this install's watching models (see `watch_models`)."""
+    pose, faces = watch_models()
+    return FrameFeed(source, pose, faces=faces)
+
+
 def detect_pose(pose: PoseBackend, image: np.ndarray, t: float) -> Pose | None:
     """`pose.detect`, with the frame's time for a backend that tracks on timestamps (Tasks video mode)."""
     from posture.exercise.watch_tasks import TimedPose
