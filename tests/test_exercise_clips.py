@@ -54,14 +54,13 @@ def test_repetition_counts_are_exact(name: str) -> None:
     assert found == want
 
 
-# Measured shortfalls per backend (strict: a fix shows up as a failure to remove the entry). The Tasks
-# backend's video mode in mediapipe 0.10.33 (the version pinned on Python 3.13: later ones send usage data,
-# see README "Privacy") reads squeezes weaker than 1.2.x did (peaks 4-8 % against 5-7 %; legacy 7-12 %),
-# so their repetitions come out narrower; counts stay exact. Still mode places them worse (4 failures).
-KNOWN_SHORT_TASKS = {
-    "ex_squeezes": "measured 2026-12-02, mediapipe 0.10.33: 4/4 squeezes counted, but 3 end or start "
-                   "1.3-1.8 s from the labels (allowance 1.25 s)",
-}
+# Measured shortfalls per backend (strict: a fix shows up as a failure to remove the entry). None now. The
+# Tasks backend's video mode in mediapipe 0.10.33 (the version pinned on Python 3.13: later ones send usage
+# data, see README "Privacy") reads squeezes late on the way out (peaks 6-8 % against legacy 7-12 %): their
+# starts came 1.2-1.8 s after the labels' (allowance 1.25 s) until the smoothed movements placed starts and
+# ends at the frame the median of three describes (posture/exercise/reps.py); measured 2026-12-02: worst
+# 1.03 s on the clip, 0.63-1.07 s over eight runs with sensor noise (sd 1.5 grey levels) added to its frames.
+KNOWN_SHORT_TASKS: dict[str, str] = {}
 
 
 def _placed() -> list[object]:

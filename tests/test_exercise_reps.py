@@ -289,6 +289,28 @@ def test_a_squeeze_right_after_coming_back_into_view_is_counted() -> None:
     assert detector.repetitions[0].peak == pytest.approx(10.3, abs=1.0)
 
 
+def test_a_smoothed_repetition_is_placed_at_the_moment_its_values_describe() -> None:
+    """Squeezes are followed on the median of the last three frames, which on the way out or back is the
+    middle frame's value: the start and end are placed at that frame's time, not a frame late. A squeeze
+    gliding out and back linearly at the watching rate (7.5 fps): the start is the last frame still short
+    of the return threshold (35 % of the peak) on the way out, the end the first frame past it on the way
+    back, both within one frame of where the glide crosses it."""
+    fps, peak = 7.5, 8.0
+
+    def narrowing(t: float) -> float:  # rest 2 s, out 1.2 s, hold 2 s, back 1.2 s, rest
+        if t < 2.0 or t >= 6.4:
+            return 0.0
+        if t < 3.2:
+            return peak * (t - 2.0) / 1.2
+        return peak if t < 5.2 else peak * (6.4 - t) / 1.2
+
+    detector = feed_squeezes(span_signals([narrowing(i / fps) for i in range(round(9.0 * fps))], fps=fps))
+    (rep,) = detector.repetitions
+    out_crossing, back_crossing = 2.0 + 0.35 * 1.2, 6.4 - 0.35 * 1.2
+    assert out_crossing - 1 / fps <= rep.start <= out_crossing
+    assert back_crossing <= rep.end < back_crossing + 1 / fps
+
+
 def test_a_squeeze_held_at_its_peak_is_not_cut_short() -> None:
     # Holding the squeeze (steady at the peak) is not "settled short": it ends only on the way back.
     values = [0.0] * 9 + [5.0, 9.0] + [10.0] * 24 + [6.0, 2.0, 0.5, 0.0, 0.0]

@@ -85,6 +85,7 @@ class RepDetector:
         self._window: list[tuple[float, float]] = []  # (t, signed value) within PEAK_WINDOW_S, while active
         self._trail: list[tuple[float, float]] = []  # (t, value) since the last resting sample
         self._recent: list[float] = []  # last raw samples, for movements that smooth
+        self._recent_t: list[float] = []  # ... and their times
         self._unsmoothed: float | None = None  # the newest raw sample before the median, while smoothing
         self.value: float | None = None  # latest value relative to rest (for live displays)
         self.repetitions: list[Repetition] = []
@@ -125,12 +126,19 @@ class RepDetector:
         if raw is None:
             self.missing(s.t)
             return None
+        at = s.t  # the moment the value describes
         if self.movement.smooth:
             if self._last_t is not None and s.t - self._last_t > MAX_GAP_S:
                 self._recent.clear()
+                self._recent_t.clear()
             self._recent = [*self._recent[-2:], raw]
+            self._recent_t = [*self._recent_t[-2:], s.t]
             self._unsmoothed = raw
             raw = statistics.median(self._recent)
+            # The median of the last three samples describes the middle one: on the way out or back it is
+            # that sample's value, a frame older than the newest. Starts, peaks and ends are placed at the
+            # moment the value describes, not a frame late (the message still goes out on the newest frame).
+            at = statistics.median(self._recent_t)
         if self._last_t is not None and s.t - self._last_t > MAX_GAP_S and self._active:
             self._reset_active()
             self._need_rest = True
@@ -151,7 +159,7 @@ class RepDetector:
             self._trail = []
         self._last_t = s.t
         pitch = None if s.pitch is None or self._pitch_rest is None else s.pitch - self._pitch_rest
-        return self._step(v, s.t, dt, raw, pitch, s.pitch)
+        return self._step(v, at, dt, raw, pitch, s.pitch)
 
     def finish(self, t: float) -> Repetition | None:
         """The stream ends (the step is over, the recording stopped): a repetition that is on its way
