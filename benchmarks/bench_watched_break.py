@@ -164,7 +164,8 @@ def main() -> int:
 
     clock = SystemClock()
     camera = ReplayCamera(CLIP)
-    feed = FrameFeed(camera, make_watch_pose(), faces=make_face_keypoints())
+    feed = FrameFeed(camera, make_watch_pose(), faces=make_face_keypoints(),
+                     fresh_pose=lambda: make_watch_pose(fresh=True))
     session = WatchedBreak(routine)
     runner = RoutineRunner(routine, clock)
     said: list[dict[str, object]] = []

@@ -52,7 +52,7 @@ def _no_action(p: argparse.ArgumentParser) -> int:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from posture.exercise.analysis import analyze_exercise
-    from posture.exercise.watch import watch_models
+    from posture.exercise.watch import fresh_fit, watch_models
     from posture.sources import WebcamSource, open_source
 
     if args.json is not None and str(args.json) != "-" and args.json.is_dir():
@@ -61,8 +61,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     if isinstance(source, WebcamSource):
         raise UserError("exercise analyze works on recordings; use 'posture break ROUTINE --watch' with a camera")
     movements = tuple(m for m in PRIORITY if m in (args.movement or FREE_DEFAULT))
-    # Tracking on: consecutive frames of one person, a fraction of a second apart.
-    pose, faces = watch_models()
+    # Tracking on: consecutive frames of one person, a fraction of a second apart; squeezes alone are
+    # found afresh in every frame (see make_watch_pose).
+    pose, faces = watch_models(fresh_fit(movements))
     progress = Progress("analysing", enabled=None if not args.quiet else False)
     try:
         rest = {"turn": 0.0, "side_bend": 0.0} if args.facing_camera else None

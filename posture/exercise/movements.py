@@ -39,6 +39,10 @@ class Movement:
     # Measured partly on the face detector's keypoints (turn, tilt, nod, the ears over the shoulders);
     # a squeeze is shoulders and head size from the pose alone, so its steps skip the face detector.
     uses_face: bool = True
+    # Found afresh in every frame rather than tracked from the previous frame's fit (see
+    # `posture.exercise.watch.make_watch_pose`): for a movement of a few percent of the shoulder width,
+    # which the tracked fit's slow wander under a real camera's sensor noise is as big and as slow as.
+    fresh_fit: bool = False
 
 
 def _yaw(s: Signals) -> float | None:
@@ -74,7 +78,8 @@ MOVEMENTS: dict[str, Movement] = {
         Movement("shoulder_roll", "shoulder rolls", "%", False, enter=3.0, exit=1.2, min_seconds=1.2, raw=_neck,
                  log_scale=True, smooth=True, further="let the roll be a little bigger, if it is comfortable"),
         Movement("squeeze", "shoulder-blade squeezes", "%", False, enter=3.5, exit=1.5, min_seconds=1.2,
-                 raw=_span, log_scale=True, smooth=True, uses_face=False, further="draw the shoulder blades a little further back, gently"),
+                 raw=_span, log_scale=True, smooth=True, uses_face=False, fresh_fit=True,
+                 further="draw the shoulder blades a little further back, gently"),
     )
 }
 # When two movements both seem to happen at once in a free recording, the first one in this order is

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,26 +85,44 @@ def plan_for(step: Step) -> StepPlan | None:
     return None
 
 
-def make_watch_pose() -> PoseBackend:
+def make_watch_pose(fresh: bool = False) -> PoseBackend:
     """The pose model that watches a break: one person tracked from frame to frame. Legacy backend:
     `solutions.pose` in tracking mode, its graph on one thread; Tasks backend: `PoseLandmarker` in video
-    mode (posture/exercise/watch_tasks.py)."""
+    mode (posture/exercise/watch_tasks.py).
+
+    `fresh`: the person found afresh in every frame instead (legacy static mode, Tasks image mode), for
+    movements with `fresh_fit`. A tracked fit is drawn inside the region the previous frame's fit gave, so
+    under a real camera's sensor noise (sd 1.5 grey levels, ex_squeezes) an error in it carries on: the
+    shoulder width's error correlates 0.84-0.93 with the next frame's on legacy (0.4-0.6 on Tasks, whose
+    video mode also smooths), sd 2-3 %, holding for a second or more, as big and as slow as a shoulder-blade
+    squeeze. Found afresh, each frame's error is its own (0.05-0.25) and the median of three removes it.
+    Tracking stays for the rest: a bent or turned head is followed better from the last fit (afresh, side
+    bends and chin tucks on the clean clips miscount)."""
     from posture.pose import backend_name, make_pose
 
     if backend_name() == "tasks":
+        if fresh:
+            from posture.pose_tasks import TasksPose
+
+            return TasksPose(num_poses=1)
         from posture.exercise.watch_tasks import TasksWatchPose
 
         return TasksWatchPose()
-    return make_pose(tracking=True, graph_threads=WATCH_GRAPH_THREADS)
+    return make_pose(tracking=not fresh, graph_threads=WATCH_GRAPH_THREADS)
 
 
-def watch_models() -> tuple[PoseBackend, FaceKeypointSource]:
+def fresh_fit(movements: Sequence[str]) -> bool:
+    """Whether a search for these movements wants the pose found afresh in every frame (all of them do)."""
+    return bool(movements) and all(MOVEMENTS[m].fresh_fit for m in movements)
+
+
+def watch_models(fresh: bool = False) -> tuple[PoseBackend, FaceKeypointSource]:
     """The watching pose model and face detector (`make_watch_pose`, `make_face_keypoints`). When the face
     detector cannot be made, the pose model already made is closed, not left to the garbage collector (a
     Tasks model closing itself from a finalizer can deadlock at exit)."""
     from posture.exercise.face import make_face_keypoints
 
-    pose = make_watch_pose()
+    pose = make_watch_pose(fresh)
     try:
         return pose, make_face_keypoints()
     except BaseException:
@@ -115,7 +133,7 @@ def watch_models() -> tuple[PoseBackend, FaceKeypointSource]:
 def watch_feed(source: FrameSource) -> FrameFeed:
     """A `FrameFeed` of `source` with this install's watching models (see `watch_models`)."""
     pose, faces = watch_models()
-    return FrameFeed(source, pose, faces=faces)
+    return FrameFeed(source, pose, faces=faces, fresh_pose=lambda: make_watch_pose(fresh=True))
 
 
 def detect_pose(pose: PoseBackend, image: np.ndarray, t: float) -> Pose | None:
@@ -135,9 +153,15 @@ class FrameFeed:
     """Frames at the watching rate, as (movement signals or None, seconds since watching began)."""
 
     def __init__(self, source: FrameSource, pose: PoseBackend, fps: float = WATCH_FPS,
-                 faces: FaceKeypointSource | None = None) -> None:
+                 faces: FaceKeypointSource | None = None,
+                 fresh_pose: Callable[[], PoseBackend] | None = None) -> None:
+        """`fresh_pose`: makes the pose model for steps whose movement has `fresh_fit` (made when the first
+        such step starts, kept for the rest of the break); without it `pose` watches every step."""
         self.source = source
         self.pose = pose
+        self._make_fresh = fresh_pose
+        self._fresh: PoseBackend | None = None
+        self.fresh_needed = False
         self.faces = faces
         self.period = 1.0 / fps
         self._next = 0.0
@@ -164,6 +188,9 @@ class FrameFeed:
         Tasks model left to the garbage collector closes itself from a finalizer, which can deadlock
         against an import in progress (seen on mediapipe 1.2.3)."""
         self.pose.close()
+        if self._fresh is not None:
+            self._fresh.close()
+            self._fresh = None
         if self.faces is not None:
             self.faces.close()
 
@@ -175,6 +202,9 @@ class FrameFeed:
         """The movement the current step asks for (None: a step nobody watches). The face detector runs
         only for movements measured on the face; shoulder-blade squeezes are all shoulders."""
         self.face_needed = movement is None or MOVEMENTS[movement].uses_face
+        self.fresh_needed = movement is not None and MOVEMENTS[movement].fresh_fit
+        if self.fresh_needed and self._fresh is None and self._make_fresh is not None:
+            self._fresh = self._make_fresh()
 
     def due_in(self, t: float) -> float:
         """Seconds from `t` until the next frame is due (0 when one is due now): how long a caller may
@@ -246,7 +276,8 @@ class FrameFeed:
         assert isinstance(image, np.ndarray)
         self.frames += 1
         c0 = time.process_time()
-        pose = detect_pose(self.pose, image, t)
+        model = self._fresh if self.fresh_needed and self._fresh is not None else self.pose
+        pose = detect_pose(model, image, t)
         c1 = time.process_time()
         self.cpu["pose"] += c1 - c0
         if pose is None or not validate_pose(pose).ok:
