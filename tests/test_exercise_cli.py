@@ -112,7 +112,7 @@ class _Opened:
 
         self.models: dict[str, bool] = {}
         self._real_pose, self._real_faces = watch.make_watch_pose, face.make_face_keypoints
-        monkeypatch.setattr(watch, "make_watch_pose", lambda: self._track("pose", self._real_pose()))
+        monkeypatch.setattr(watch, "make_watch_pose", lambda fresh=False: self._track("pose", self._real_pose(fresh)))
         monkeypatch.setattr(face, "make_face_keypoints", lambda: self._track("faces", self._real_faces()))
 
     def _track(self, name: str, model: object) -> object:

@@ -27,14 +27,15 @@ SEEDS = {name: range(8) if name == "ex_squeezes" else range(3) for name in (*FRE
 # entry). Measured 2026-12-02 on the final code of branch s4-sq.
 _CHIN = ("chin tucks are read on the head's size from the tracking pose model, whose fit wanders with the "
          "noise: a tuck ends 1.8-2.4 s before the label's end, or one is missed (4 of 5)")
+_SQUEEZE_7 = ("count exact; the second squeeze's median sits at half its peak for 1 s mid-way out and the "
+              "'settled' rule ends it there, 1.53 s before the label's end (allowance 1.25 s)")
 KNOWN_SHORT_LEGACY: dict[tuple[str, int], str] = {
     ("ex_chin_tucks", 0): _CHIN,
     ("ex_chin_tucks", 1): _CHIN,
     ("ex_chin_tucks", 2): _CHIN,
-    ("ex_squeezes", 7): "count exact; the second squeeze's median sits at half its peak for 1 s mid-way out "
-                        "and the 'settled' rule ends it there, 1.53 s before the label's end (allowance 1.25 s)",
+    ("ex_squeezes", 7): _SQUEEZE_7,
 }
-KNOWN_SHORT_TASKS: dict[tuple[str, int], str] = {}
+KNOWN_SHORT_TASKS: dict[tuple[str, int], str] = {("ex_squeezes", 7): _SQUEEZE_7}
 
 
 def _runs() -> list[object]:

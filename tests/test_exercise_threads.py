@@ -33,13 +33,14 @@ def _graph_threads() -> set[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads through Linux's /proc")
-def test_the_watching_pose_and_face_graphs_each_start_one_thread() -> None:
+@pytest.mark.parametrize("fresh", [False, True], ids=["tracking", "fresh-fit"])
+def test_the_watching_pose_and_face_graphs_each_start_one_thread(fresh: bool) -> None:
     from posture.exercise.face import make_face_keypoints
     from posture.exercise.watch import make_watch_pose
 
     frame = np.full((240, 320, 3), 128, dtype=np.uint8)
     before = _graph_threads()
-    pose = make_watch_pose()
+    pose = make_watch_pose(fresh)
     pose.detect(frame)
     after_pose = _graph_threads()
     faces = make_face_keypoints()
