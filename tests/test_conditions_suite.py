@@ -48,7 +48,8 @@ KNOWN_SHORT: dict[tuple[str, str], str] = {
     ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.93 (0.95 before poor-light levels)",
     ("small", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
     ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
-    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.92",
+    # 0.92 before heavily compressed frames were smoothed; it swings with the blur (0.93 at 2 px).
+    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.88",
     ("backlight", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.81",
     ("backlight", "lateral_lean"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.68",
     ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.91",
