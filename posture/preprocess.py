@@ -254,7 +254,7 @@ def sensor_noise(image: np.ndarray) -> float:
 # model smooths the block edges away and the slouch read as in the clean picture (balanced accuracy 0.94 ->
 # 1.00 at sigma 1.0, 1.5 and 2.0 alike, both backends). Stronger is not better: at 1.5 px the Tasks backend
 # read the head tilt clip's roll too small (1.00 -> 0.82). At 1.0 px every clip of that camera meets the
-# targets on both backends but the real footage, which swings with the blur (0.89, 0.92, 0.93 at 1.0, 1.5,
+# targets on both backends but the real footage, which swings with the blur (0.885, 0.917, 0.927 at 1.0, 1.5,
 # 2.0 px on the legacy backend; 0.92 on Tasks). Measured as how much larger
 # the grey-level steps across the block grid are than the steps elsewhere (`block_artefacts`): clean footage
 # under 0.5 grey levels, the conditions' quality-80 small picture 0.7-1.0, the quality-12 camera 4.3-6.5; a
