@@ -125,16 +125,19 @@ class Analyzer:
     def calibration_fits(self) -> bool:
         return self.fit is None or self.fit.fits
 
-    def detect(self, image: np.ndarray, t: float) -> Detection:
-        """Find the user, re-using the last result when the picture has not changed since it was taken."""
+    def detect(self, image: np.ndarray, t: float, fresh: bool = False) -> Detection:
+        """Find the user, re-using the last result when the picture has not changed since it was taken.
+
+        `fresh`: look at this frame even when it has not changed (a calibration): never re-use a look. In poor
+        light the looks at an unchanged picture are still combined (posture.burst), as at any other time."""
         image = check_frame(image)  # a malformed frame is a ValueError here, before any native code sees it
         last = self._last_detection
         # Only while someone is there: an empty chair has no posture to re-measure, and the gate still sees
         # a return (a whole person entering the picture changes it plenty).
-        poor = (last is not None and last.validity.ok and _poor_light(last)
-                and t - self._looked_at >= POOR_LIGHT_LOOK_S)
+        grainy = last is not None and last.validity.ok and _poor_light(last)
+        poor = grainy and t - self._looked_at >= POOR_LIGHT_LOOK_S
         still = last is not None and self.gate is not None and self.gate.unchanged(_gate_view(image, self._gate_box), t)
-        if last is not None and still and not poor:
+        if last is not None and still and not poor and not fresh:
             self.pose_reused += 1
             return last
         shift = None
@@ -152,7 +155,7 @@ class Analyzer:
         detection = replace(detection, quality=frame_quality(image), size=(image.shape[1], image.shape[0]),
                             camera_shift=shift)
         if detection.validity.ok and detection.pose is not None and _poor_light(detection):
-            detection = replace(detection, pose=self._still_looks.add(detection.pose, still and poor))
+            detection = replace(detection, pose=self._still_looks.add(detection.pose, still and grainy))
         else:
             self._still_looks.reset()
         self._recent = [*self._recent[-1:], (image, detection)]

@@ -183,7 +183,14 @@ class Session:
 
     def detect(self, image: np.ndarray, t: float) -> Detection:
         """Find the user in a frame; a malformed frame is a ValueError (report it with `bad_frame`)."""
-        return self.analyzer.detect(image, t)
+        cal = self.calibration
+        origin = self.origin if self.origin is not None else t
+        # Inside a calibration span every sample is a fresh look, as in the calibration wizard
+        # (calibration/session.py): the baseline is the reference for every later judgement, and the motion
+        # gate, re-using one look while a calibrating user's small movements stayed under its threshold,
+        # made it one look wide (three of five calibration stills of the real footage read as one).
+        fresh = cal is not None and cal.waiting and not cal.past(t - origin)
+        return self.analyzer.detect(image, t, fresh=fresh)
 
     def nobody(self) -> None:
         """The cheap presence check saw no one, so no pose ran: forget the last detection."""

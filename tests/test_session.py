@@ -309,3 +309,34 @@ def test_the_engine_loads_without_the_outer_layers_and_the_command_line_has_ever
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"analyze", "evaluate", "calibrate", "profile", "break", "report", "settings", "dashboard",
             "run"} <= set(commands)
+
+
+class _CountingFinder(FakeFinder):
+    def __init__(self) -> None:
+        self.looks = 0
+
+    def find(self, image: object) -> Detection:
+        self.looks += 1
+        return super().find(image)
+
+
+def test_every_sample_of_a_calibration_span_is_a_fresh_look() -> None:
+    """Inside `--calibrate-from` the pose model looks at every sample, as the calibration wizard does; the
+    motion gate re-used one look across a calibrating user's small movements and the baseline was one look
+    wide."""
+    import numpy as np
+
+    finder = _CountingFinder()
+    clock = FakeClock(monotonic_start=0.0)
+    session = Session(Analyzer(finder), clock,  # type: ignore[arg-type]
+                      calibration=SpanCalibration((0.0, 5.0), span_builder((0.0, 5.0))))
+    session.start(0.0, clock.wall())
+    picture = np.full((120, 160, 3), 90, np.uint8)  # an unchanged picture: the gate would re-use one look
+    looks = []
+    for t in range(10):
+        session.judge(session.detect(picture, float(t)), float(t), clock.wall() + t)
+        looks.append(finder.looks)
+    assert looks[:6] == [1, 2, 3, 4, 5, 6], "one fresh look per sample inside the span"
+    # After the span the unchanged picture re-uses the last look (once the baseline is set, one more fresh
+    # look: the camera may have moved as the span closed).
+    assert looks[6:] == [6, 7, 7, 7], "after the span the unchanged picture re-uses the last look"
