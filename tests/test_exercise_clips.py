@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from posture.exercise.analysis import ExerciseAnalysis, analyze_exercise
-from posture.exercise.face import make_face_keypoints
 from posture.exercise.movements import FREE_DEFAULT, MOVEMENTS
-from posture.exercise.watch import WATCH_FPS, fresh_fit, make_watch_pose
+from posture.exercise.watch import WATCH_FPS, fresh_fit, watch_models
 from posture.sources import VideoFileSource
 
 CLIPS = Path(__file__).resolve().parents[1] / "sample_videos"
@@ -34,7 +33,7 @@ _cache: dict[str, ExerciseAnalysis] = {}
 def analysed(name: str) -> ExerciseAnalysis:
     if name not in _cache:
         movements = FREE_DEFAULT if name in FREE else (NAMED[name],)
-        pose, faces = make_watch_pose(fresh_fit(movements)), make_face_keypoints()
+        pose, faces = watch_models(fresh_fit(movements))
         try:
             _cache[name] = analyze_exercise(VideoFileSource(CLIPS / f"{name}.mp4"), pose, WATCH_FPS, movements,
                                             faces=faces)

@@ -15,9 +15,8 @@ import pytest
 from test_exercise_clips import CLIPS, FREE, NAMED, assert_counts, assert_placed
 
 from posture.exercise.analysis import ExerciseAnalysis, analyze_exercise
-from posture.exercise.face import make_face_keypoints
 from posture.exercise.movements import FREE_DEFAULT
-from posture.exercise.watch import WATCH_FPS, fresh_fit, make_watch_pose
+from posture.exercise.watch import WATCH_FPS, fresh_fit, watch_models
 from posture.sources import Frame, FrameSource, VideoFileSource, WrappedSource
 
 SENSOR_NOISE_SD = 1.5  # grey levels: a good webcam in an ordinarily lit room
@@ -65,7 +64,7 @@ class SensorNoiseSource(WrappedSource):
 
 def analysed_with_noise(name: str, seed: int) -> ExerciseAnalysis:
     movements = FREE_DEFAULT if name in FREE else (NAMED[name],)
-    pose, faces = make_watch_pose(fresh_fit(movements)), make_face_keypoints()
+    pose, faces = watch_models(fresh_fit(movements))
     try:
         source = SensorNoiseSource(VideoFileSource(CLIPS / f"{name}.mp4"), seed)
         return analyze_exercise(source, pose, WATCH_FPS, movements, faces=faces)
