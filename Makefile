@@ -69,8 +69,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The suite runs on every core (pytest-xdist): one process takes ~22 min on a 2-core machine, two ~13.
+# A test file stays on one worker (--dist loadfile): the conditions suite shares its pose looks between
+# the tests of its file. `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: lint real-footage
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not desktop"
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not desktop" $(PYTEST_PARALLEL)
 
 # The app on a real X server: Xvfb (1600x1000, no compositor), openbox, a tray host (trayer for XEmbed;
 # xfce4-panel's Status Tray for StatusNotifierItems), dunst on a private D-Bus; driven with xdotool,

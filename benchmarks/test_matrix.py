@@ -89,7 +89,8 @@ def one_python(minor: str, python: str, keep: bool, reuse: bool = False, pytest_
     print(f"\n{minor}: running the suite ", end="", flush=True)
     t0 = time.monotonic()
     test_env = dict(env, QT_QPA_PLATFORM="offscreen")
-    code = _run([vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not desktop", *(pytest_args or [])], log,
+    code = _run([vpy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not desktop", "-n", "auto",
+                      "--dist", "loadfile", *(pytest_args or [])], log,
                 test_env)
     row["test_s"] = f"{time.monotonic() - t0:.0f}"
     found = SUMMARY_RE.findall(log.read_text(encoding="utf-8", errors="replace"))

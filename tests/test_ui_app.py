@@ -91,13 +91,25 @@ def test_real_footage_reaches_the_tray_and_a_nudge_becomes_a_notice(qtbot: Any, 
         keys.append(icon_state(status))
         tips.append(app.tray.toolTip())
 
+    # What the user saw when the nudge arrived, taken right after the app handled it: the clip plays on
+    # in real time, so by the time a loaded test machine polls, the user may have sat back up and the
+    # icon turned good again (as it should).
+    at_nudge: list[tuple[bool, int, bool, list[str]]] = []
+
+    def delivered(events: list[object]) -> None:
+        if not at_nudge and any(n.kind == "nudge" for n in app.notifier.history):
+            at_nudge.append((app.notifier.toast.isVisible(), app.notifier.sounds,
+                             app.notifier.glow.isVisible(), list(keys)))
+
     app.bridge.status_changed.connect(seen)
+    app.bridge.events_ready.connect(delivered)  # after the app's own slot, so it sees the app's answer
     app.start()
-    qtbot.waitUntil(lambda: any(n.kind == "nudge" for n in app.notifier.history), timeout=60_000)
+    qtbot.waitUntil(lambda: bool(at_nudge), timeout=60_000)
     nudge = next(n for n in app.notifier.history if n.kind == "nudge")
     assert nudge.via == "toast" and nudge.title == "Head dropped" and nudge.text
-    assert app.notifier.toast.isVisible() and app.notifier.sounds >= 1 and app.notifier.glow.isVisible()
-    assert app.icon_key == "poor"
+    toast_shown, sounds, glow_shown, keys_so_far = at_nudge[0]
+    assert toast_shown and sounds >= 1 and glow_shown
+    assert "poor" in keys_so_far, "the icon turned poor before (or with) the nudge"
     # Clicking the nudge answers "why?": the live view opens.
     app.notifier.toast.clicked.emit()
     assert "live_view" in app.windows
