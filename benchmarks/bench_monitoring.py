@@ -811,8 +811,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from the last results")
     ap.add_argument("--extras-only", action="store_true",
                     help="only redo the breakdowns and decoding experiments, keeping the last real-time runs")
+    ap.add_argument("--upright-only", action="store_true",
+                    help="only the steady upright user through the simulated webcam, in daylight and under the "
+                         "evening lamp, for --camera-seconds (default 118); prints them and saves "
+                         "out/bench/monitoring_upright.json, RESULTS.md untouched")
     args = ap.parse_args(argv)
     camera_s = args.realtime_breakdown if args.camera_seconds is None else args.camera_seconds
+    if args.upright_only:
+        return upright_only(args.camera_seconds or 118.0)
     if args.report_only or args.extras_only:
         last = load_json("monitoring")
         if last is None:
@@ -895,6 +901,25 @@ def extras(data: dict[str, Any], clip: Path, realtime_s: float, camera_s: float 
     print("decoding: grab vs seek, default threads vs one…", flush=True)
     data["decode_strategies"] = decode_strategies(clip)
     data["decode_threads"] = decode_threads(clip)
+
+
+def upright_only(seconds: float) -> int:
+    """The budget's case alone (daylight and evening lamp), for before/after comparisons of the poor-light
+    work without redoing the replays: printed and saved apart, so RESULTS.md's block is left as it is."""
+    import os
+
+    data: dict[str, Any] = {"machine": machine(), "load_before": os.getloadavg()[0]}
+    for key, clip in (("breakdown_camera_upright", UPRIGHT), ("breakdown_camera_upright_dim", poor_light_clip())):
+        print(f"{key}: {seconds:g} s…", flush=True)
+        data[key] = breakdown(clip, "balanced", seconds=seconds, camera=True)
+        b = data[key]
+        print(f"  {b['total_pct']:.2f} % of one core, {fmt(b.get('cpu_ms_per_sample'), '.1f')} ms CPU per sample, "
+              f"{b['samples']} samples, {b['pose_runs']} pose runs, {b['pose_reused']} re-used looks "
+              f"in {b['clip_s']:.0f} s (load {os.getloadavg()[0]:.2f})", flush=True)
+        print("\n".join(_stage_lines(b)), flush=True)
+    data["load_after"] = os.getloadavg()[0]
+    save_json("monitoring_upright", data)
+    return 0
 
 
 def publish(data: dict[str, Any]) -> None:

@@ -66,17 +66,23 @@ def _gate_view(image: np.ndarray, box: tuple[int, int, int, int] | None) -> np.n
 
 
 def _poor_light(detection: Detection) -> bool:
-    # In poor light a posture change moves a dim, low-contrast picture too little for the motion gate to
-    # notice (a whole head tilt under a backlit window changed the thumbnail by 2.5 grey levels, under the
-    # gate's 3), and one look at a grainy picture is a noisy measurement: look afresh at every sample, so
-    # changes are seen, and combine the looks at an unchanged picture (posture.burst). Extra work only while
-    # the light is poor.
+    # In poor light a posture change moves a dim, low-contrast picture too little for the good-light motion
+    # gate to notice (a whole head tilt under a backlit window changed the thumbnail by 2.5 grey levels, under
+    # the gate's 3), and one look at a grainy picture is a noisy measurement: look afresh at every sample
+    # and combine the looks at an unchanged picture (posture.burst) until they agree; then stop, and let
+    # the gate judge a change against the still picture's own variation (MotionGate `sensitive`). Extra
+    # work only while the light is poor and the posture is in doubt.
     return detection.quality is not None and detection.quality.poor_light
 
 
-# In poor light, at most one fresh look a second (the fast sampling rate is 2 Hz): ~2 % of a core more for a
-# still user, only while the light is poor. (0.99: samples a second apart on a recording's timeline.)
+# In poor light, at most one fresh look a second (the fast sampling rate is 2 Hz) while the still looks are
+# gathered; none once they agree. (0.99: samples a second apart on a recording's timeline.)
 POOR_LIGHT_LOOK_S = 0.99
+# Still looks agree when each alone would be judged clearly the same: every score at or above the one that
+# makes a state good from any other (74), or every one at or below the one that makes it poor (50); see
+# posture.scoring.StateTracker. A borderline posture is where more looks decide what the user is told.
+CLEARLY_GOOD = 74.0
+CLEARLY_POOR = 50.0
 
 
 class Analyzer:
@@ -100,6 +106,7 @@ class Analyzer:
         self._gate_box: tuple[int, int, int, int] | None = None  # what the motion gate watches (pixels)
         self._still_looks = StillLooks()  # poor light: the latest looks at an unchanged picture
         self._looked_at = -1e18  # when the pose model last ran
+        self._looks_agree = False  # poor light: the still looks are settled and each alone is judged alike
         self.set_baseline(baseline)
 
     def set_baseline(self, baseline: Baseline | None) -> None:
@@ -135,8 +142,12 @@ class Analyzer:
         # Only while someone is there: an empty chair has no posture to re-measure, and the gate still sees
         # a return (a whole person entering the picture changes it plenty).
         grainy = last is not None and last.validity.ok and _poor_light(last)
-        poor = grainy and t - self._looked_at >= POOR_LIGHT_LOOK_S
-        still = last is not None and self.gate is not None and self.gate.unchanged(_gate_view(image, self._gate_box), t)
+        # ...until the looks at this unchanged picture agree (`_still_looks_agree`): then only the gate,
+        # made sensitive, brings the next look (a real sensor's grain changes every frame, a seated user's
+        # posture does not). Before that the gate decides as in good light which looks are combined.
+        poor = grainy and not self._looks_agree and t - self._looked_at >= POOR_LIGHT_LOOK_S
+        still = last is not None and self.gate is not None and self.gate.unchanged(_gate_view(image, self._gate_box), t,
+                                                                                  sensitive=grainy and self._looks_agree)
         if last is not None and still and not poor and not fresh:
             self.pose_reused += 1
             return last
@@ -155,9 +166,12 @@ class Analyzer:
         detection = replace(detection, quality=frame_quality(image), size=(image.shape[1], image.shape[0]),
                             camera_shift=shift)
         if detection.validity.ok and detection.pose is not None and _poor_light(detection):
-            detection = replace(detection, pose=self._still_looks.add(detection.pose, still and grainy))
+            # The gate's own refresh of an unchanged picture is one more still look, not a new posture.
+            same = self.gate is not None and self.gate.same_picture and not fresh
+            detection = replace(detection, pose=self._still_looks.add(detection.pose, (still or same) and grainy))
         else:
             self._still_looks.reset()
+        self._looks_agree = self._still_looks_agree()
         self._recent = [*self._recent[-1:], (image, detection)]
         self._light.append(detection.quality.brightness if detection.quality else 0.0)
         del self._light[:-LIGHT_HISTORY]
@@ -168,6 +182,23 @@ class Analyzer:
                           settle=settles(detection.pose if detection.validity.ok else None))
         self._last_detection = detection
         return detection
+
+    def _still_looks_agree(self) -> bool:
+        """A full set of still looks each of which, judged alone, is clearly good or clearly poor, all alike:
+        more looks at the picture would not change what the user is told. Looks that disagree or sit on the
+        border (47, 71 and 63 for one held slouch behind a bright window; 72-75 for an upright one) keep
+        coming, so their median keeps taking in fresh looks."""
+        if not self._still_looks.settled:
+            return False
+        if self.baseline is None:
+            return True  # nothing is judged yet: the median of a full set is as good as it gets
+        scores = []
+        for pose in self._still_looks.poses:
+            judgement = judge(compute_metrics(pose), self.baseline, self.sensitivity)
+            if judgement is None:
+                return False
+            scores.append(judgement.score)
+        return min(scores) >= CLEARLY_GOOD or max(scores) <= CLEARLY_POOR
 
     def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:
         return self.judge_detection(self.detect(image, t), t, wall)

@@ -6,6 +6,11 @@ While the picture has not changed, the user has not moved, so the latest looks m
 and their median is a better measurement than any one of them; one wild look (a landmark thrown onto the
 shadow of the collar) is outvoted instead of flipping the state. When the picture changes the history is
 dropped, so a real change of posture is seen at the first look after it.
+
+Once the median is settled (`LOOKS` looks at an unchanged picture that each alone would be judged alike)
+more looks at the same picture add nothing a real person does: a sensor's grain changes every frame, a
+seated user's posture does not. So the fresh looks stop there, and the picture is watched by the motion
+gate until it changes. Looks that disagree (a borderline posture in a poor picture) keep coming.
 """
 
 from __future__ import annotations
@@ -44,6 +49,16 @@ class StillLooks:
             self._poses = []
         self._poses = [*self._poses[-(self.size - 1):], pose]
         return median_pose(self._poses)
+
+    @property
+    def poses(self) -> tuple[Pose, ...]:
+        return tuple(self._poses)
+
+    @property
+    def settled(self) -> bool:
+        """The median is made of a full set of looks at an unchanged picture: a further look at the same
+        picture would only replace the oldest of them (whether they agree is the judge's to say)."""
+        return len(self._poses) >= self.size
 
     def reset(self) -> None:
         self._poses = []

@@ -24,6 +24,18 @@ THUMB = (48, 48)
 # webcam stays around 1-2; a head moving by a few pixels in a 48px thumbnail exceeds 3.
 DEFAULT_THRESHOLD = 3.0
 MAX_REUSE_S = 15.0
+# In poor light a posture change moves a dim, flat picture less (a head tilt changed the thumbnail by 2.2-3.8
+# grey levels under an evening lamp and 1.5-2.6 behind a bright window, 4-7 in daylight), so once the
+# analyzer has stopped looking afresh at a still user in poor light it asks the gate to be `sensitive`: a
+# change is whatever stands out from how much the still picture varies from
+# sample to sample (grain and breathing: 0.7-1.6 under the lamp, 0.4-1.0 backlit), measured as the least of
+# the last few comparisons (a movement raises them, it never lowers them), times this factor; never above
+# the good-light threshold nor below FLOOR_MIN, which keeps a noiseless still picture from calling every
+# flicker a change.
+SENSITIVE_FACTOR = 2.5
+FLOOR_MIN = 1.0
+FLOOR_WINDOW = 8  # comparisons remembered (a few seconds to a minute of samples)
+FLOOR_LEAST = 3  # comparisons needed before the still picture's variation is trusted
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
@@ -60,16 +72,33 @@ class MotionGate:
         self.reused = 0
         self._moving = False  # the last check saw the picture change
         self._mid_movement = False  # the reference (the last pose) was taken while the picture changed
+        self._diffs: list[float] = []  # the latest comparisons, for the still picture's own variation
+        # The last check found the picture as it was at the last look, whether or not that look may still
+        # stand for it (after MAX_REUSE_S the pose model looks again at the same picture).
+        self.same_picture = False
 
-    def unchanged(self, image: np.ndarray, t: float) -> bool:
-        """True when the last pose result can stand for this frame."""
-        if self._ref is None or t - self._ref_t > self.max_reuse_s:
+    def unchanged(self, image: np.ndarray, t: float, sensitive: bool = False) -> bool:
+        """True when the last pose result can stand for this frame. `sensitive` (poor light): a change is
+        judged against how much the still picture varies rather than the good-light threshold."""
+        self.same_picture = False
+        if self._ref is None:
             return False
         thumb = thumbnail(image)
         if thumb.shape != self._ref.shape:
             return False
-        self._moving = float(np.mean(np.abs(thumb - self._ref))) >= self.threshold
+        diff = float(np.mean(np.abs(thumb - self._ref)))
+        self._diffs = [*self._diffs[-(FLOOR_WINDOW - 1):], diff]
+        changed = diff >= (self.sensitive_threshold() if sensitive else self.threshold)
+        self.same_picture = not changed
+        if t - self._ref_t > self.max_reuse_s:
+            return False  # a look every so often anyway (the picture may be the same: see same_picture)
+        self._moving = changed
         return not self._moving and not self._mid_movement
+
+    def sensitive_threshold(self) -> float:
+        if len(self._diffs) < FLOOR_LEAST:
+            return self.threshold
+        return min(self.threshold, max(FLOOR_MIN, SENSITIVE_FACTOR * min(self._diffs)))
 
     def ran(self, image: np.ndarray, t: float, settle: bool = False) -> None:
         """Remember the frame the pose model just ran on. `settle`: if the picture was changing, look
@@ -81,4 +110,6 @@ class MotionGate:
 
     def reset(self) -> None:
         self._ref = None
+        self._diffs = []
+        self.same_picture = False
         self._moving = self._mid_movement = False

@@ -157,6 +157,25 @@ def test_condition_meets_the_targets(condition: str, name: str) -> None:
     assert ev.false_alarms <= MAX_FALSE_NUDGES, f"{condition} x {name}: {ev.false_alarms} false nudges"
 
 
+@pytest.mark.slow
+def test_in_poor_light_a_still_user_costs_little_more_than_in_daylight_and_a_slouch_is_noticed_as_fast() -> None:
+    """Under the evening lamp every frame brings fresh sensor noise, yet a still user's posture does not
+    change: once the still looks have settled (posture.burst) the picture is only looked at again when it
+    changes, so poor light costs at most the median's looks more than daylight. And the gate, sensitive in
+    poor light, still brings the fresh look a slouch needs: noticed as fast as in daylight."""
+    from posture.burst import LOOKS
+
+    day, dim = run("daylight", "upright"), run("dim", "upright")
+    assert not day.error and not dim.error
+    assert dim.pose_runs <= day.pose_runs + LOOKS, f"still user: {dim.pose_runs} looks under the lamp, {day.pose_runs} in daylight"
+    for name in ("slouch", "forward_head"):
+        daylight = run("daylight", name).mean_latency
+        assert daylight is not None
+        for condition in ("dim", "light_to_dim"):
+            lat = run(condition, name).mean_latency
+            assert lat is not None and lat <= daylight + 1e-9, f"{condition} x {name}: followed in {lat} s, daylight {daylight} s"
+
+
 def _every_clip() -> list[str]:
     return [p.name.removesuffix(".mp4") for p in sorted(SAMPLES.glob("*.mp4"))
             if p.with_name(p.stem + ".labels.json").exists()] + list(REAL_CLIPS)
