@@ -364,7 +364,7 @@ def test_a_squeeze_step_asks_for_every_frame_only_while_a_repetition_comes_back(
     from posture.exercise.reps import COMING_BACK_SHARE
 
     detector = RepDetector(MOVEMENTS["squeeze"])
-    values = [0.0] * 9 + [5.0, 9.0, 10.0, 10.0, 10.0, 9.0, 7.5, 4.0, 1.0, 0.5, 0.0, 0.0]
+    values = [0.0] * 9 + [5.0, 9.0, 10.0, 10.0, 10.0, 9.5, 8.5, 4.0, 1.0, 0.5, 0.0, 0.0]
     asked = []
     for _, s in span_signals(values):
         assert s is not None
@@ -372,8 +372,8 @@ def test_a_squeeze_step_asks_for_every_frame_only_while_a_repetition_comes_back(
         asked.append(detector.every)
     assert MOVEMENTS["squeeze"].resting_every == 2
     assert asked[:14] == [2] * 14  # resting, going out, at the peak (10 %)
-    assert 9.0 > COMING_BACK_SHARE * 10.0 > 7.5
-    assert asked[14] == 2 and asked[15] == 1  # 9 % is above 80 % of the peak, 7.5 % below
+    assert 9.5 > COMING_BACK_SHARE * 10.0 > 8.5
+    assert asked[14] == 2 and asked[15] == 1  # 9.5 % is above 90 % of the peak, 8.5 % below
     assert len(detector.repetitions) == 1 and asked[-1] == 2  # ended: back to every other frame
     assert RepDetector(MOVEMENTS["turn"]).every == 1  # tracked movements take every frame
 

@@ -40,9 +40,12 @@ RETURN_SHARE = 0.35
 SETTLED_SHARE = 0.6
 SETTLE_S = 1.0
 # A repetition is coming back once its newest frame has fallen below this share of its peak: from here the
-# frames come at the full watching rate (movements with `resting_every`), so the end is seen promptly.
-# Between this and RETURN_SHARE a 3.8 s squeeze spends ~0.5 s, two frames at half rate.
-COMING_BACK_SHARE = 0.8
+# frames come at the full watching rate (movements with `resting_every`), so the end is seen promptly. The
+# fit follows a squeeze's return late and then steeply (ex_coached_break, legacy: 84 % of the peak 0.2 s
+# before the rendered shoulders were back to 35 %, 40 % 0.15 s after), so at 80 % the full rate began a
+# frame too late and the message came 0.5-0.9 s after the movement; at 90 % it begins at the first frame
+# clearly off the peak (the fit's noise at the peak is ~±10 % of it).
+COMING_BACK_SHARE = 0.9
 
 
 @dataclass(frozen=True, slots=True)
