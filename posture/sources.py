@@ -446,10 +446,12 @@ def open_source(spec: str, fps_in: float = 1.0) -> FrameSource:
     return VideoFileSource(path)
 
 
-def sample_frames(source: FrameSource, rate_hz: float, start: float = 0.0, end: float | None = None) -> Iterator[Frame]:
+def sample_frames(source: FrameSource, rate_hz: float, start: float = 0.0, end: float | None = None,
+                  every: Callable[[], int] | None = None) -> Iterator[Frame]:
     """Frames of a recorded source at `rate_hz`, on the source's timeline, skipping the rest undecoded.
 
     A frame is decoded when its timestamp reaches the next sample time; every other frame is skipped.
+    `every`: asked after each frame is used, how many sample times on to take the next one (1 without it).
     """
     if rate_hz <= 0:
         raise SourceError(f"--rate must be positive, got {rate_hz}")
@@ -467,6 +469,7 @@ def sample_frames(source: FrameSource, rate_hz: float, start: float = 0.0, end: 
                 return
             yield frame
             # Stay on the grid start + k*period, even when frames don't land exactly on it.
-            next_t = start + (math.floor((frame.t - start) / period + 1e-9) + 1) * period
+            step = max(1, every()) if every is not None else 1
+            next_t = start + (math.floor((frame.t - start) / period + 1e-9) + step) * period
         elif not source.skip():
             return

@@ -355,3 +355,34 @@ def test_back_in_view_holding_a_squeeze_counts_it_once_on_the_way_back() -> None
     detector = feed_squeezes(span_signals([0.0] * 12 + away + back))
     assert len(detector.repetitions) == 1
     assert detector.repetitions[0].peak == pytest.approx(12.3, abs=0.5)
+
+
+def test_a_squeeze_step_asks_for_every_frame_only_while_a_repetition_comes_back() -> None:
+    """Squeezes are found afresh in every frame, which costs ~1.6x a tracked fit: the detector asks for every
+    other frame of the watching rate at rest, on the way out and at the peak, and for every frame once the
+    newest frame has fallen below COMING_BACK_SHARE of the peak, until the repetition has ended."""
+    from posture.exercise.reps import COMING_BACK_SHARE
+
+    detector = RepDetector(MOVEMENTS["squeeze"])
+    values = [0.0] * 9 + [5.0, 9.0, 10.0, 10.0, 10.0, 9.5, 8.5, 4.0, 1.0, 0.5, 0.0, 0.0]
+    asked = []
+    for _, s in span_signals(values):
+        assert s is not None
+        detector.feed(s)
+        asked.append(detector.every)
+    assert MOVEMENTS["squeeze"].resting_every == 2
+    assert asked[:14] == [2] * 14  # resting, going out, at the peak (10 %)
+    assert 9.5 > COMING_BACK_SHARE * 10.0 > 8.5
+    assert asked[14] == 2 and asked[15] == 1  # 9.5 % is above 90 % of the peak, 8.5 % below
+    assert len(detector.repetitions) == 1 and asked[-1] == 2  # ended: back to every other frame
+    assert RepDetector(MOVEMENTS["turn"]).every == 1  # tracked movements take every frame
+
+
+def test_a_recording_of_squeezes_is_sampled_as_a_watched_break_samples_it() -> None:
+    """`analyze_exercise` (the labelled-clip tests, `posture exercise analyze`) asks the detectors how far on
+    the next frame is, as the watched break does: squeezes at rest take every other sample time."""
+    from posture.exercise.tracker import ExerciseTracker
+
+    tracker = ExerciseTracker(("squeeze",))
+    assert tracker.every() == 2
+    assert ExerciseTracker(("turn", "squeeze")).every() == 1

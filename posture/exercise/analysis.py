@@ -83,12 +83,14 @@ def analyze_exercise(
     faces: FaceKeypointSource | None = None,
     rest: Mapping[str, float] | None = None,
 ) -> ExerciseAnalysis:
-    """Run every movement detector over a recorded source (opened and closed here)."""
+    """Run every movement detector over a recorded source (opened and closed here). Frames are taken as a
+    watched break takes them: a movement with `resting_every` is sampled at that fraction of `rate_hz`
+    except while a repetition is coming back."""
     tracker = ExerciseTracker(movements, rest)
     last_t = 0.0
     with source:
         duration = source.duration
-        for frame in sample_frames(source, rate_hz):
+        for frame in sample_frames(source, rate_hz, every=tracker.every):
             found = detect_pose(pose, frame.image, frame.t)
             face = faces.detect(frame.image, found) if faces is not None and found is not None else None
             tracker.feed_pose(found, frame.t, face)

@@ -43,6 +43,13 @@ class Movement:
     # `posture.exercise.watch.make_watch_pose`): for a movement of a few percent of the shoulder width,
     # which the tracked fit's slow wander under a real camera's sensor noise is as big and as slow as.
     fresh_fit: bool = False
+    # Watched at 1/`resting_every` of the watching rate except while a repetition is coming back (see
+    # `RepDetector.coming_back`). A fresh fit costs ~1.6x a tracked one (the person detector runs as well as
+    # the landmark model: ~52 against ~32 ms of CPU a frame on a 2-core AMD EPYC), so at the full 7.5 frames
+    # a second squeeze steps took ~40 % of a core (budget 25 %). Only the return needs the full rate: the
+    # message must follow the end within 300 ms, while a start is dated back to the last resting frame
+    # whenever it is seen and a peak held for a second is found at either rate.
+    resting_every: int = 1
 
 
 def _yaw(s: Signals) -> float | None:
@@ -78,7 +85,7 @@ MOVEMENTS: dict[str, Movement] = {
         Movement("shoulder_roll", "shoulder rolls", "%", False, enter=3.0, exit=1.2, min_seconds=1.2, raw=_neck,
                  log_scale=True, smooth=True, further="let the roll be a little bigger, if it is comfortable"),
         Movement("squeeze", "shoulder-blade squeezes", "%", False, enter=3.5, exit=1.5, min_seconds=1.2,
-                 raw=_span, log_scale=True, smooth=True, uses_face=False, fresh_fit=True,
+                 raw=_span, log_scale=True, smooth=True, uses_face=False, fresh_fit=True, resting_every=2,
                  further="draw the shoulder blades a little further back, gently"),
     )
 }

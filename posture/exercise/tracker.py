@@ -62,6 +62,10 @@ class ExerciseTracker:
                 out.append(rep)
         return out
 
+    def every(self) -> int:
+        """Every how-many-th frame of the sampling rate to take next: the fewest any detector asks for."""
+        return min((d.every for d in self.detectors.values()), default=1)
+
     def finish(self, t: float) -> None:
         for d in self.detectors.values():
             d.finish(t)

@@ -164,6 +164,8 @@ class FrameFeed:
         self.fresh_needed = False
         self.faces = faces
         self.period = 1.0 / fps
+        # Take every how-many-th frame of the watching rate (see `pace`).
+        self.every = 1
         self._next = 0.0
         self._last = 0.0  # time of the newest frame taken
         self._t0: float | None = None
@@ -211,10 +213,10 @@ class FrameFeed:
         sleep without making a message late."""
         return max(0.0, self._next - t)
 
-    def poll(self, t: float, analyse: bool = True) -> list[tuple[Signals | None, float]]:
-        """Everything due up to time `t` (seconds since the break began). With `analyse` off (a step the
-        camera does not follow) frames are still taken off the source, so the next watched step starts
-        from the present, but no pose or face is looked for and nothing is returned."""
+    def poll(self, t: float, analyse: bool = True, most: int | None = None) -> list[tuple[Signals | None, float]]:
+        """Everything due up to time `t` (seconds since the break began), or the first `most` frames of it.
+        With `analyse` off (a step the camera does not follow) frames are still taken off the source, so the
+        next watched step starts from the present, but no pose or face is looked for and nothing is returned."""
         out: list[tuple[Signals | None, float]] = []
         c0 = time.process_time()
         if self.recorded:
@@ -239,7 +241,9 @@ class FrameFeed:
                 out.append(self._detect(frame.image, frame.t))
                 c0 = time.process_time()
                 self._last = frame.t
-                self._next = (int(frame.t / self.period + 1e-9) + 1) * self.period
+                self._next = (int(frame.t / self.period + 1e-9) + self.every) * self.period
+                if most is not None and len(out) >= most:
+                    break
             self.cpu["read"] += time.process_time() - c0
             return out
         if t + 1e-9 < self._next:
@@ -255,7 +259,7 @@ class FrameFeed:
         finally:
             self.cpu["read"] += time.process_time() - c0
         # Keep to the grid (a slow frame does not push every later one back), but never queue a backlog.
-        self._next = max(self._next + self.period, t)
+        self._next = max(self._next + self.period * (self.every if analyse else 1), t)
         self._last = t
         if not analyse:
             self.skipped += 1
@@ -264,6 +268,14 @@ class FrameFeed:
             return [(None, t)]
         out.append(self._detect(frame.image, t))
         return out
+
+    def pace(self, every: int) -> None:
+        """From now on take every `every`-th frame of the watching rate (a step's detector says how many,
+        `RepDetector.every`); going back to every frame takes the next one a period after the last."""
+        self.every = max(1, every)
+        soon = self._last + self.period * self.every
+        if soon < self._next - 1e-9:
+            self._next = soon
 
     def hurry(self) -> None:
         """Take the next frame a fraction of a period after the last one (a repetition is ending)."""
@@ -327,17 +339,20 @@ class WatchedBreak:
         repetition is ending. The one loop the tray window, the terminal and the benchmark share."""
         out: list[CoachMessage] = []
         feed.use(self.plan.movement if self.plan is not None else None)
-        while True:
+        if self.coach is None:
             # Between watched steps (a stretch held still) frames are dropped unanalysed.
-            frames = feed.poll(t, analyse=self.coach is not None)
+            feed.pace(1)
+            feed.poll(t, analyse=False)
+            return out
+        # One frame at a time, so the detector's state after each frame decides when the next is taken
+        # (its pace, and the early confirming frame), as it does on a live camera.
+        while frames := feed.poll(t, most=1):
             for signals, ft in frames:
                 out.extend(self.feed(signals, ft))
-            if not frames or self.coach is None or not self.coach.detector.returning:
-                return out
-            before = feed.hurried
-            feed.hurry()
-            if feed.hurried == before:
-                return out
+            feed.pace(self.coach.detector.every)
+            if self.coach.detector.returning:
+                feed.hurry()
+        return out
 
     def all_coaches(self) -> list[StepCoach]:
         return self.finished_coaches + ([self.coach] if self.coach is not None else [])
