@@ -17,7 +17,7 @@ from posture.person import Detection, PersonFinder
 from posture.pose import check_frame
 from posture.preprocess import frame_quality, person_box
 from posture.samples import PostureSample
-from posture.scoring import FitChecker, Judgement, StateTracker, judge
+from posture.scoring import ENTER_GOOD, ENTER_POOR, FitChecker, Judgement, StateTracker, judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +79,10 @@ def _poor_light(detection: Detection) -> bool:
 # gathered; none once they agree. (0.99: samples a second apart on a recording's timeline.)
 POOR_LIGHT_LOOK_S = 0.99
 # Still looks agree when each alone would be judged clearly the same: every score at or above the one that
-# makes a state good from any other (74), or every one at or below the one that makes it poor (50); see
-# posture.scoring.StateTracker. A borderline posture is where more looks decide what the user is told.
-CLEARLY_GOOD = 74.0
-CLEARLY_POOR = 50.0
+# makes a state good from any other, or every one at or below the one that makes it poor (StateTracker's
+# ENTER_GOOD / ENTER_POOR). A borderline posture is where more looks decide what the user is told.
+CLEARLY_GOOD = ENTER_GOOD
+CLEARLY_POOR = ENTER_POOR
 
 
 class Analyzer:

@@ -224,6 +224,14 @@ DWELL_S = {"good": 1.5, "drifting": 2.0, "poor": 2.0, "away": 3.0, "unknown": 1.
 EMA_TAU_S = 1.0
 
 
+# Smoothed scores that make a state good, or poor, from any other state (hysteresis: once there, a state
+# is left only at KEEP_GOOD / KEEP_POOR).
+ENTER_GOOD = 74.0
+ENTER_POOR = 50.0
+KEEP_GOOD = 66.0
+KEEP_POOR = 58.0
+
+
 class StateTracker:
     """EMA smoothing, separate enter/exit thresholds and a minimum dwell time per state."""
 
@@ -239,10 +247,10 @@ class StateTracker:
 
     def _candidate(self, s: float) -> str:
         if self.state == "poor":
-            return "poor" if s < 58 else ("good" if s >= 74 else "drifting")
+            return "poor" if s < KEEP_POOR else ("good" if s >= ENTER_GOOD else "drifting")
         if self.state == "good":
-            return "good" if s >= 66 else ("poor" if s <= 50 else "drifting")
-        return "good" if s >= 74 else ("poor" if s <= 50 else "drifting")
+            return "good" if s >= KEEP_GOOD else ("poor" if s <= ENTER_POOR else "drifting")
+        return "good" if s >= ENTER_GOOD else ("poor" if s <= ENTER_POOR else "drifting")
 
     def update(self, t: float, raw_score: float | None, status: str = "judged",
                weight: float = 1.0) -> tuple[float | None, str]:
