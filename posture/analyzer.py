@@ -81,8 +81,6 @@ POOR_LIGHT_LOOK_S = 0.99
 # Still looks agree when each alone would be judged clearly the same: every score at or above the one that
 # makes a state good from any other, or every one at or below the one that makes it poor (StateTracker's
 # ENTER_GOOD / ENTER_POOR). A borderline posture is where more looks decide what the user is told.
-CLEARLY_GOOD = ENTER_GOOD
-CLEARLY_POOR = ENTER_POOR
 
 
 class Analyzer:
@@ -198,7 +196,7 @@ class Analyzer:
             if judgement is None:
                 return False
             scores.append(judgement.score)
-        return min(scores) >= CLEARLY_GOOD or max(scores) <= CLEARLY_POOR
+        return min(scores) >= ENTER_GOOD or max(scores) <= ENTER_POOR
 
     def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:
         return self.judge_detection(self.detect(image, t), t, wall)
