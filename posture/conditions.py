@@ -97,20 +97,50 @@ def mirrored(img: np.ndarray, index: int) -> np.ndarray:
     return np.ascontiguousarray(img[:, ::-1])
 
 
-def backlight(img: np.ndarray, index: int) -> np.ndarray:
+# A pixel of the window region that differs from the empty room by more than this (grey levels, on a
+# 2 px-blurred picture, brightest channel) has someone in front of it; fully so at WINDOW_HIDDEN_AT. The
+# sample clips' room varies by under 8 levels between frames (H.264), a face against it by 40 and more.
+WINDOW_SEEN_UNDER = 12.0
+WINDOW_HIDDEN_AT = 32.0
+
+
+def backlight(img: np.ndarray, index: int, room: np.ndarray | None = None) -> np.ndarray:
     """A bright window behind and beside the user: the camera exposes for the window, the user goes dark
-    and flat, the window blows out to white, and glare veils the whole picture."""
+    and flat, the window blows out to white, and glare veils the whole picture.
+
+    `room` is the picture as the run began (the user seated upright, the window region empty): the window
+    is behind the user, so where the picture differs from that room (the user has leant in front of the
+    window) the user hides it. Without `room` the window is painted wherever it is, which is right only
+    while nobody is in front of it."""
     h, w = img.shape[:2]
     f = img.astype(np.float32) * 0.42  # auto exposure metering the bright window
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     # The window: the upper-left part of the room, where a seated user's head and shoulders rarely are.
     win = ((xx < 0.24 * w) & (yy < 0.5 * h)).astype(np.float32)
+    if room is not None and room.shape == img.shape:
+        win *= 1.0 - _in_front(img, room)
+    # Blurred after the user is cut out: the window's light wraps a little around the user's outline.
     win = cv2.GaussianBlur(win, (0, 0), 0.02 * w + 1)[..., None]
     f = f * (1 - win) + 250.0 * win
     glare = 38.0 * np.exp(-((xx / w) ** 2 + (yy / h) ** 2) / 0.35)[..., None]
     f = f * 0.85 + glare + 12.0  # veiling glare lifts the blacks and lowers contrast
     f += _noise(f.shape, 3.5, index, 4)
     return _to_u8(f)
+
+
+def _in_front(img: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """0..1 per pixel: how surely something stands between the camera and the room as first seen."""
+    a = cv2.GaussianBlur(img, (0, 0), 2.0).astype(np.int16)
+    b = cv2.GaussianBlur(room, (0, 0), 2.0).astype(np.int16)
+    diff = np.abs(a - b).max(axis=2).astype(np.float32)
+    return np.clip((diff - WINDOW_SEEN_UNDER) / (WINDOW_HIDDEN_AT - WINDOW_SEEN_UNDER), 0.0, 1.0)
+
+
+def backlight_behind(room: np.ndarray) -> Transform:
+    """`backlight` for one run whose picture began as `room`."""
+    def transform(img: np.ndarray, index: int) -> np.ndarray:
+        return backlight(img, index, room)
+    return transform
 
 
 def _tilt_homography(w: int, h: int, degrees: float) -> np.ndarray:
@@ -168,6 +198,10 @@ class Condition:
     before: Transform
     after: Transform
     mirrors: bool = False  # left and right are swapped, so reasons come out mirror-imaged
+    # For a condition that depends on the scene the run began in (a window behind the user is hidden
+    # wherever the user sits in front of it): makes the transform one run uses, before and after
+    # calibration alike, from the run's first picture.
+    staged: Callable[[np.ndarray], Transform] | None = None
 
     def apply(self, img: np.ndarray, index: int, t: float, calibration_end: float) -> np.ndarray:
         fn = self.before if t <= calibration_end else self.after
@@ -186,7 +220,8 @@ CONDITIONS: tuple[Condition, ...] = (
     _same("small", "the user small in a 640x480 frame (laptop at arm's length, wide-angle camera)", small_in_frame),
     _same("lowres_jpeg", "a cheap 320 px camera through heavy MJPEG compression", lowres_jpeg),
     _same("mirrored", "the picture mirrored left-right", mirrored, mirrors=True),
-    _same("backlight", "a bright window behind the user: dark, flat, glare", backlight),
+    Condition("backlight", "a bright window behind the user: dark, flat, glare", backlight, backlight,
+              staged=backlight_behind),
     Condition("camera_higher", "the camera moved up 10° after calibration", daylight, camera_higher),
     Condition("camera_lower", "the camera moved down 10° after calibration", daylight, camera_lower),
     _same("motion_blur", "motion blur from a long indoor exposure", motion_blur),
@@ -214,11 +249,16 @@ class ConditionSource(WrappedSource):
         self.condition = condition
         self.calibration_end = calibration_end
         self.name = f"{inner.name} [{condition.name}]"
+        self._staged: Transform | None = None
 
     def read(self) -> Frame | None:
         frame = self.inner.read()
         if frame is None:
             return None
+        if self.condition.staged is not None:
+            if self._staged is None:
+                self._staged = self.condition.staged(frame.image)
+            return Frame(self._staged(frame.image, frame.index), frame.t, frame.index)
         image = self.condition.apply(frame.image, frame.index, frame.t, self.calibration_end)
         return Frame(image, frame.t, frame.index)
 

@@ -77,6 +77,42 @@ def test_a_light_change_applies_only_after_calibration() -> None:
     assert src.frames_read == 4
 
 
+def _leant_into_the_window() -> np.ndarray:
+    """ROOM with the user's head moved up and left, in front of the window region."""
+    import cv2
+
+    img = ROOM.copy()
+    cv2.circle(img, (45, 70), 38, (120, 150, 200), -1)
+    return img
+
+
+def test_a_window_behind_the_user_is_hidden_where_the_user_sits_in_front_of_it() -> None:
+    """The backlight's window is behind the user: a head leant in front of it stays a (dark) head, while
+    the rest of the window still blows out. Painted over the head, it made the user vanish (a lean into
+    the window read as nobody there), which a real window cannot do."""
+    from posture.conditions import backlight
+
+    leant = _leant_into_the_window()
+    over = backlight(leant, 3)  # no room given: painted wherever it is (the user assumed clear of it)
+    behind = backlight(leant, 3, ROOM)
+    head, corner = (70, 45), (4, 4)  # (row, column)
+    assert over[head].mean() > 235, "without the room the window covers everything in its region"
+    assert behind[head].mean() < 150, "the head in front of the window must stay dark"
+    assert behind[corner].mean() > 235, "the window beside the head still blows out"
+    # With nobody in front of it, the window is the same as before.
+    assert np.array_equal(backlight(ROOM, 3, ROOM), backlight(ROOM, 3))
+
+
+def test_the_backlight_condition_takes_its_room_from_the_first_picture_of_the_run() -> None:
+    leant = _leant_into_the_window()
+    src = ConditionSource(HeldFramesSource("lean", [ROOM, leant], [1.0, 1.0], fps=1.0),
+                          CONDITION_BY_NAME["backlight"], 0.5)
+    with src:
+        first, second = src.read(), src.read()
+    assert first is not None and second is not None
+    assert second.image[70, 45].mean() < 150, "the user leant into the window must not be painted over"
+
+
 # --- mirror symmetry --------------------------------------------------------------------------------
 
 def test_mirror_index_swaps_left_and_right() -> None:
