@@ -273,16 +273,20 @@ class FrameFeed:
         """From now on take every `every`-th frame of the watching rate (a step's detector says how many,
         `RepDetector.every`); going back to every frame takes the next one a period after the last."""
         self.every = max(1, every)
-        soon = self._last + self.period * self.every
-        if soon < self._next - 1e-9:
-            self._next = soon
+        self._bring_forward(self.every)
 
     def hurry(self) -> None:
         """Take the next frame a fraction of a period after the last one (a repetition is ending)."""
-        soon = self._last + self.period * CONFIRM_SHARE
-        if soon < self._next:
-            self._next = soon
+        if self._bring_forward(CONFIRM_SHARE):
             self.hurried += 1
+
+    def _bring_forward(self, periods: float) -> bool:
+        """Take the next frame `periods` watching periods after the last one, if that is sooner than planned."""
+        soon = self._last + self.period * periods
+        if soon < self._next - 1e-9:
+            self._next = soon
+            return True
+        return False
 
     def _detect(self, image: object, t: float) -> tuple[Signals | None, float]:
         assert isinstance(image, np.ndarray)
