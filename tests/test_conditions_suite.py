@@ -117,8 +117,6 @@ KNOWN_SHORT_TASKS: dict[tuple[str, str], str] = {
     ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.93",
     ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.93",
     ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.91",
-    ("backlight", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.81",
-    ("backlight", "lateral_lean"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.68",
     ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.81",
     ("motion_blur", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.92",
 }
