@@ -5,6 +5,7 @@ state that ignores glances but follows sustained posture within about three seco
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -222,6 +223,10 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -
 # not become "poor", but a sustained slouch should show within about three seconds.
 DWELL_S = {"good": 1.5, "drifting": 2.0, "poor": 2.0, "away": 3.0, "unknown": 1.0}
 EMA_TAU_S = 1.0
+# A sample's quality weighs its step against the best picture of this many seconds: a few times the longest
+# dwell (2 s), and at least three samples at the slowest sampling rate (one every 3 s), so a passing shadow
+# or a movement's blur (a few seconds) is outvoted by the clear samples around it.
+QUALITY_WINDOW_S = 10.0
 
 
 # Smoothed scores that make a state good, or poor, from any other state (hysteresis: once there, a state
@@ -244,6 +249,17 @@ class StateTracker:
         self._pending: str | None = None
         self._pending_since = 0.0
         self._started = False
+        self._qualities: deque[tuple[float, float]] = deque()
+
+    def _relative_weight(self, t: float, weight: float) -> float:
+        """A sample's weight against the best picture of the last QUALITY_WINDOW_S: a doubtful sample among
+        better ones counts less, but in a picture that stays equally doubtful nothing outvotes anything."""
+        q = max(0.0, min(1.0, weight))
+        while self._qualities and t - self._qualities[0][0] > QUALITY_WINDOW_S:
+            self._qualities.popleft()
+        self._qualities.append((t, q))
+        best = max(w for _, w in self._qualities)
+        return q / best if best > 0 else 0.0
 
     def _candidate(self, s: float) -> str:
         if self.state == "poor":
@@ -256,15 +272,19 @@ class StateTracker:
                weight: float = 1.0) -> tuple[float | None, str]:
         """`status` is 'judged' (raw_score given), 'away' (no valid user) or 'unknown' (cannot judge).
 
-        `weight` (0..1) is how much a judged sample counts: a poorer picture moves the smoothed score
-        less, so one doubtful sample cannot flip the state, while a sustained change still shows."""
+        `weight` (0..1) is the sample's picture quality: a sample counts as much as its picture is good
+        next to the best of the last QUALITY_WINDOW_S, so one doubtful sample among clear ones cannot flip
+        the state. A picture that stays equally doubtful (motion blur: every sample ~0.65) is followed at
+        the usual pace: weighting every step by its quality alone only slowed every change by half again
+        (on the real footage each way back to good after a slouch took a sample longer)."""
         if status == "judged" and raw_score is not None:
+            weight = self._relative_weight(t, weight)
             if self.smoothed is None or self._last_t is None:
                 self.smoothed = raw_score
             else:
                 dt = max(0.0, t - self._last_t)
                 alpha = 1.0 - math.exp(-dt / self.tau) if self.tau > 0 else 1.0
-                self.smoothed += max(0.0, min(1.0, weight)) * alpha * (raw_score - self.smoothed)
+                self.smoothed += weight * alpha * (raw_score - self.smoothed)
             self._last_t = t
             candidate = self._candidate(self.smoothed)
         else:

@@ -165,3 +165,37 @@ def test_models_not_in_the_wheel_are_clear_errors(tmp_path) -> None:  # type: ig
     junk.write_bytes(b"not a model")
     with pytest.raises(ConfigError, match="could not be loaded"):
         TasksPose(junk)
+
+
+def _recovery(weight: float, t0: float = 0.0) -> list[str]:
+    """States of a tracker that held a slouch (score 20) for 10 s, then sits well (score 80) for 8 s."""
+    tr = StateTracker()
+    states = []
+    for i in range(18):
+        tr.update(t0 + i, 20.0 if i < 10 else 80.0, "judged", weight)
+        states.append(tr.state)
+    return states
+
+
+def test_a_picture_that_stays_equally_doubtful_is_followed_as_fast_as_a_clean_one() -> None:
+    # Motion blur left every sample of the real footage at quality ~0.65: weighting each step by it alone
+    # slowed every change by half again (the way back to good after a slouch took a sample or two longer).
+    # When every sample is equally doubtful, none can outvote another: the states follow as in a clean picture.
+    clean = _recovery(1.0)
+    assert clean[-1] == "good" and "poor" in clean
+    for quality in (0.65, 0.3):
+        assert _recovery(quality) == clean
+
+
+def test_one_doubtful_sample_among_clear_ones_still_counts_less() -> None:
+    # Good posture in a clear picture, then one grainy sample (quality 0.2) reading a slump: it moves the
+    # smoothed score by a fifth of what a clear sample would.
+    def after(weight: float) -> float:
+        tr = StateTracker()
+        for i in range(6):
+            tr.update(float(i), 95.0, "judged", 1.0)
+        score, _ = tr.update(6.0, 0.0, "judged", weight)
+        assert score is not None
+        return score
+
+    assert 95.0 - after(0.2) == pytest.approx(0.2 * (95.0 - after(1.0)))
