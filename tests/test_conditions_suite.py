@@ -47,11 +47,7 @@ KNOWN_SHORT: dict[tuple[str, str], str] = {
     # higher and rolled ~0.5° further, which tips two borderline upright stills of the real footage.
     ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.93 (0.95 before poor-light levels)",
     ("small", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
-    ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
-    # 0.92 before heavily compressed frames were smoothed; it swings with the blur (0.93 at 2 px).
-    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.88",
     ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.86 (0.91 in an earlier table)",
-    ("motion_blur", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.89",
 }
 
 

@@ -78,6 +78,16 @@ def test_a_small_head_drop_while_sinking_back_is_a_slump() -> None:
     assert swayed is not None and swayed.score == pytest.approx(alone.score, abs=3)
 
 
+def test_a_third_of_the_head_drop_is_a_slump_when_the_body_clearly_sank_back() -> None:
+    # In a dim, blurred or compressed picture the pose model reads a slouch's head drop a third of its size
+    # or less (real footage: 8-14 % by day, 2-6 % under the lamp), while the shoulders keep theirs. A 3.2 %
+    # lower head (0.4 of the 8 % line) with the body 30 % farther away is one slump: poor.
+    slumped = judge(metrics(head_height=0.581, screen_distance=65.0), BASE)
+    alone = judge(metrics(head_height=0.581), BASE)
+    assert slumped is not None and slumped.state == "poor" and slumped.reasons[0] == "head_dropped"
+    assert alone is not None and alone.state == "good"
+
+
 def test_sitting_back_with_the_head_up_is_not_a_slouch() -> None:
     # A reclined, upright user (body 40 % farther, head where it was) is fine, and a head held a hair
     # lower inside the dead zone is not made into a slump by sitting back.
@@ -165,3 +175,57 @@ def test_models_not_in_the_wheel_are_clear_errors(tmp_path) -> None:  # type: ig
     junk.write_bytes(b"not a model")
     with pytest.raises(ConfigError, match="could not be loaded"):
         TasksPose(junk)
+
+
+def test_a_lean_is_judged_at_the_lean_line_not_also_at_the_uneven_shoulder_line() -> None:
+    # A lean from the hips tilts the shoulder line with the trunk: the shoulders' tilt is part of the lean,
+    # whose line is 0.15 shoulder widths (~13°). A lean of ~7° (head 0.08 across, shoulders 6° the same way)
+    # is under that line and stays good; judged also as uneven shoulders (6° of an 8° line) it read drifting.
+    small_lean = judge(metrics(lateral_offset=0.08, shoulder_tilt_deg=6.0), BASE)
+    assert small_lean is not None and small_lean.state == "good"
+    # A clear lean is still poor, whichever way.
+    for side, reason in ((1.0, "leaning_left"), (-1.0, "leaning_right")):
+        lean = judge(metrics(lateral_offset=0.2 * side, shoulder_tilt_deg=10.0 * side, head_roll_deg=6.0 * side), BASE)
+        assert lean is not None and lean.state == "poor" and lean.reasons[0] == reason
+    # A shoulder line tilted further than the head went across is more than a lean explains (the pose model
+    # tilts the still shoulders of a head tilt by 5-9°): it is judged at its own line, so this tilt is poor.
+    tilt = judge(metrics(head_roll_deg=-10.6, shoulder_tilt_deg=-8.7, lateral_offset=-0.06), BASE)
+    assert tilt is not None and tilt.state == "poor"
+    # Shoulders that tilt without carrying the head their way are uneven shoulders, judged at their own line.
+    for lateral in (0.0, -0.08):
+        uneven = judge(metrics(lateral_offset=lateral, shoulder_tilt_deg=6.0), BASE)
+        assert uneven is not None and uneven.state != "good"
+
+
+def _recovery(weight: float, t0: float = 0.0) -> list[str]:
+    """States of a tracker that held a slouch (score 20) for 10 s, then sits well (score 80) for 8 s."""
+    tr = StateTracker()
+    states = []
+    for i in range(18):
+        tr.update(t0 + i, 20.0 if i < 10 else 80.0, "judged", weight)
+        states.append(tr.state)
+    return states
+
+
+def test_a_picture_that_stays_equally_doubtful_is_followed_as_fast_as_a_clean_one() -> None:
+    # Motion blur left every sample of the real footage at quality ~0.65: weighting each step by it alone
+    # slowed every change by half again (the way back to good after a slouch took a sample or two longer).
+    # When every sample is equally doubtful, none can outvote another: the states follow as in a clean picture.
+    clean = _recovery(1.0)
+    assert clean[-1] == "good" and "poor" in clean
+    for quality in (0.65, 0.3):
+        assert _recovery(quality) == clean
+
+
+def test_one_doubtful_sample_among_clear_ones_still_counts_less() -> None:
+    # Good posture in a clear picture, then one grainy sample (quality 0.2) reading a slump: it moves the
+    # smoothed score by a fifth of what a clear sample would.
+    def after(weight: float) -> float:
+        tr = StateTracker()
+        for i in range(6):
+            tr.update(float(i), 95.0, "judged", 1.0)
+        score, _ = tr.update(6.0, 0.0, "judged", weight)
+        assert score is not None
+        return score
+
+    assert 95.0 - after(0.2) == pytest.approx(0.2 * (95.0 - after(1.0)))
