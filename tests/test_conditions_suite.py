@@ -111,10 +111,7 @@ REAL_CLIPS = ("slouch_session_a", "webcam_man")
 KNOWN_SHORT_TASKS: dict[tuple[str, str], str] = {
     ("dim", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.86",
     ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.93",
-    ("small", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.93",
-    ("lowres_jpeg", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.91",
     ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.81",
-    ("motion_blur", "slouch_session_a"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.92",
 }
 
 
