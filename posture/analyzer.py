@@ -11,6 +11,7 @@ from posture.burst import StillLooks
 from posture.camera_motion import CameraMotion, rectify
 from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
+from posture.light_shift import taken_in_poor_light
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate, settles
 from posture.person import Detection, PersonFinder
@@ -97,6 +98,8 @@ class Analyzer:
         self.fit: FitChecker | None = None
         self.advisor: RecalibrationAdvisor | None = None
         self._light: list[float] = []  # brightness of the latest analysed frames
+        self._grainy: list[bool] = []  # whether each of those was in poor light
+        self._baseline_poor_light = False  # the baseline was measured in poor light (posture.light_shift)
         # The last two analysed frames: when a calibration span closes, the newer one is already the first
         # frame after it, so the older one is the scene the baseline was measured in.
         self._recent: list[tuple[np.ndarray, Detection]] = []
@@ -118,6 +121,12 @@ class Analyzer:
                 light = float(np.median(self._light))
             self.advisor = RecalibrationAdvisor(float(light) if isinstance(light, (int, float)) else None,
                                                 baseline.anchor)
+            # Taken in poor light: recorded in the profile, or else what most of the looks just before saw
+            # (the calibration's own, when the baseline was just built from them).
+            poor = baseline.meta.get("poor_light")
+            self._baseline_poor_light = poor if isinstance(poor, bool) else taken_in_poor_light(self._grainy)
+        else:
+            self._baseline_poor_light = False
         self.camera = None
         if baseline is not None and self._recent:
             image, seen = self._recent[0]
@@ -173,6 +182,8 @@ class Analyzer:
         self._recent = [*self._recent[-1:], (image, detection)]
         self._light.append(detection.quality.brightness if detection.quality else 0.0)
         del self._light[:-LIGHT_HISTORY]
+        self._grainy.append(detection.quality is not None and detection.quality.poor_light)
+        del self._grainy[:-LIGHT_HISTORY]
         self.pose_runs += 1
         if self.gate is not None:
             self._gate_box = _small_user_region(detection, image.shape[1], image.shape[0])
@@ -238,7 +249,11 @@ class Analyzer:
         elif self.baseline is None or not self.calibration_fits or quality.unjudgeable is not None:
             status = "unknown"
         else:
-            judgement = judge(metrics, self.baseline, self.sensitivity)
+            # A baseline from poor light judged in a good picture may sit off by the poor-light reading's
+            # shift, which no longer cancels (posture.light_shift): the tolerances carry it.
+            shifted = self._baseline_poor_light and detection is not None and detection.quality is not None \
+                and not detection.quality.poor_light
+            judgement = judge(metrics, self.baseline, self.sensitivity, light_shift=shifted)
             status = "judged" if judgement is not None else "unknown"
         score, state = self.tracker.update(t, judgement.score if judgement else None, status, quality.quality)
         values = metrics.values if metrics is not None else dict.fromkeys(METRIC_NAMES)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from posture.baseline import Baseline
+from posture.light_shift import POOR_LIGHT_SHIFT
 from posture.metrics import MetricSet
 
 Direction = Literal["down", "up", "both"]
@@ -80,12 +81,17 @@ def state_from_score(score: float) -> str:
     return "drifting"
 
 
-def tolerance(rule: Rule, baseline: Baseline, sensitivity: str = "medium") -> float | None:
+def tolerance(rule: Rule, baseline: Baseline, sensitivity: str = "medium", light_shift: bool = False) -> float | None:
+    """`light_shift`: the baseline was taken in poor light and the picture is now good, so the baseline may
+    sit off the user's posture by the poor-light reading's shift (`posture.light_shift`), which is added.
+    The shift is a measurement error, not a preference, so the sensitivity setting does not scale it."""
     stat = baseline.stats.get(rule.metric)
     if stat is None:
         return None
-    floor = rule.poor_at * (abs(stat.median) if rule.relative else 1.0) * SENSITIVITY[sensitivity]
-    return max(floor, NOISE_SDS * stat.sd)
+    scale = abs(stat.median) if rule.relative else 1.0
+    floor = rule.poor_at * scale * SENSITIVITY[sensitivity]
+    shift = POOR_LIGHT_SHIFT.get(rule.metric, 0.0) * scale if light_shift else 0.0
+    return max(floor, NOISE_SDS * stat.sd) + shift
 
 
 SIDEWAYS = ("head_roll_deg", "shoulder_tilt_deg", "lateral_offset")
@@ -167,7 +173,7 @@ def _forward_growth(metrics: MetricSet, baseline: Baseline) -> float | None:
     return stat.median * rel
 
 
-def _sank_back(metrics: MetricSet, baseline: Baseline, sensitivity: str) -> float:
+def _sank_back(metrics: MetricSet, baseline: Baseline, sensitivity: str, light_shift: bool = False) -> float:
     """How clearly (0..1) the body moved back from the screen since calibration, on the `too_close` scale.
 
     Slumping in a chair slides the hips forward and lays the trunk back, so the shoulders, head and all
@@ -178,7 +184,7 @@ def _sank_back(metrics: MetricSet, baseline: Baseline, sensitivity: str) -> floa
     """
     value, stat = metrics.values.get("screen_distance"), baseline.stats.get("screen_distance")
     rule = RULE_BY_METRIC["screen_distance"]
-    tol = tolerance(rule, baseline, sensitivity)
+    tol = tolerance(rule, baseline, sensitivity, light_shift)
     if value is None or stat is None or tol is None or tol <= 0:
         return 0.0
     away = (value - stat.median) / tol
@@ -196,12 +202,15 @@ SLUMP_SUPPORT = 3.0
 SLUMP_AT_MOST = 1.15
 
 
-def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -> Judgement | None:
-    """Score one sample against the baseline; None when no metric can be compared."""
+def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium",
+          light_shift: bool = False) -> Judgement | None:
+    """Score one sample against the baseline; None when no metric can be compared.
+
+    `light_shift`: the baseline was taken in poor light and this sample in good light (see `tolerance`)."""
     deviations: dict[str, float] = {}
     pushes: list[tuple[float, str]] = []
     sideways = 0.0
-    slump = 1.0 + (SLUMP_SUPPORT - 1.0) * _sank_back(metrics, baseline, sensitivity)
+    slump = 1.0 + (SLUMP_SUPPORT - 1.0) * _sank_back(metrics, baseline, sensitivity, light_shift)
     # A lean from the hips tilts the shoulder line with the trunk, by about the angle the head went across
     # (the neck stays in line). When the lean accounts for the whole shoulder tilt, that tilt is the lean's
     # own and is judged with it at the lean line (`lateral_offset`, ~13°), not again at the 8° line meant for
@@ -216,7 +225,7 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium") -
         value = metrics.values.get(rule.metric)
         if rule.metric == "face_scale":
             value = _forward_growth(metrics, baseline)
-        tol = tolerance(rule, baseline, sensitivity)
+        tol = tolerance(rule, baseline, sensitivity, light_shift)
         if value is None or tol is None or tol <= 0:
             continue
         signed = (value - baseline.stats[rule.metric].median) / tol

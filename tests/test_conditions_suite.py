@@ -43,9 +43,6 @@ CALIBRATION_FRAMES = 5
 # and `strict` turns the first pass into a failure so this list cannot go stale. Never lower the target.
 KNOWN_SHORT: dict[tuple[str, str], str] = {
     ("dim", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.86 (0.81 before poor-light levels)",
-    # Met (0.95) before poor-light levels: calibrating under the lamp now reads the upright head a little
-    # higher and rolled ~0.5° further, which tips two borderline upright stills of the real footage.
-    ("light_to_bright", "slouch_session_a"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.93 (0.95 before poor-light levels)",
     ("small", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
     ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.86 (0.91 in an earlier table)",
 }

@@ -197,3 +197,45 @@ def test_in_poor_light_an_empty_chair_is_not_looked_at_again_while_nothing_chang
     for i in range(6):
         an.detect(_grainy(ROOM, 7.0, i), float(i))
     assert nobody.looks == 1 and an.pose_reused == 5
+
+
+def test_a_baseline_taken_in_poor_light_allows_for_its_shift_only_when_judged_in_good_light() -> None:
+    """Calibrated in a grainy picture, the baseline may sit off by the poor-light reading's shift
+    (posture.light_shift): judged in a clean picture the same head drop counts for less than against a
+    baseline from a clean picture; judged in the same poor light the shift cancels and nothing changes."""
+    from calibration.capture import build_baseline
+
+    def analyzer(grainy: bool) -> Analyzer:
+        # Six still looks to calibrate on, then the seventh (the one judged) with the head 0.04 lower.
+        an = Analyzer(JitteryUser([0.0] * 6 + [0.04]), motion_gate=False)  # type: ignore[arg-type]
+        seen = [an.detect(_grainy(ROOM, 7.0, i) if grainy else ROOM, float(i)) for i in range(6)]
+        an.set_baseline(build_baseline([compute_metrics(d.pose) for d in seen if d.pose is not None])[0])
+        return an
+
+    def dropped_score(an: Analyzer, picture: np.ndarray) -> float:
+        judgement = an.process(picture, 10.0, 10.0).judgement
+        assert judgement is not None
+        return judgement.score
+
+    by_day = dropped_score(analyzer(grainy=False), ROOM)
+    lamp_then_day = dropped_score(analyzer(grainy=True), ROOM)
+    lamp = dropped_score(analyzer(grainy=True), _grainy(ROOM, 7.0, 7))
+    assert by_day < 100.0  # the drop counts
+    assert lamp_then_day > by_day
+    assert lamp == pytest.approx(by_day)
+
+
+def test_a_profile_records_the_light_its_calibration_was_taken_in() -> None:
+    from posture.baseline import Baseline
+    from posture.light_shift import calibration_light
+
+    clean = [frame_quality(ROOM) for _ in range(5)]
+    grainy = [frame_quality(_grainy(ROOM, 7.0, i)) for i in range(5)]
+    assert calibration_light(clean)["poor_light"] is False
+    assert calibration_light([*grainy, None, clean[0]])["poor_light"] is True  # most looks were grainy
+    assert calibration_light([None, None]) == {}
+    # It survives the profile's JSON, where the analyzer reads it back (set_baseline).
+    meta = calibration_light(grainy)
+    restored = Baseline.from_json({"view": "front", "stats": {"head_height": {"median": 0.6, "mad": 0.01, "n": 5}},
+                                   "meta": meta})
+    assert restored.meta["poor_light"] is True and restored.meta["brightness"] == meta["brightness"]

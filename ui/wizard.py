@@ -33,8 +33,10 @@ from posture.camera_settle import measure
 from posture.clock import Clock, SystemClock
 from posture.errors import ConfigError
 from posture.landmarks import P
+from posture.light_shift import calibration_light
 from posture.metrics import MetricSet
 from posture.pose import describe_backend
+from posture.preprocess import FrameQuality
 from ui.fonts import bigger
 from ui.live_view import PreviewWidget, frame_to_qimage
 
@@ -165,6 +167,7 @@ class CalibrationWizard(QWidget):
         self.phase = "setup"  # setup → countdown → capturing → result
         self._phase_started = 0.0
         self.observations: list[MetricSet | None] = []
+        self.light_seen: list[FrameQuality | None] = []  # each capture picture's light, for the profile
         self.baseline: Baseline | None = None
         self.quality: CaptureQuality | None = None
         self.rejection: str | None = None
@@ -302,6 +305,7 @@ class CalibrationWizard(QWidget):
             self._name_changed(self.name_edit.text())
         elif self.phase == "capturing":
             self.observations.append(analysis.metrics if ok else None)
+            self.light_seen.append(det.quality if det is not None else None)
         self.tick()
 
     def tick(self) -> None:
@@ -324,6 +328,7 @@ class CalibrationWizard(QWidget):
         if self._name_error() is not None:
             return
         self.observations = []
+        self.light_seen = []
         self.progress.setValue(0)
         self.count_label.setText(str(self.countdown_s))
         self.pages.setCurrentIndex(1)
@@ -362,6 +367,10 @@ class CalibrationWizard(QWidget):
         try:
             self.baseline, self.quality = build_baseline(self.observations, label="The capture",
                                                          seconds=self.capture_s)
+            # The light it was taken in goes with the profile: a baseline from poor light is judged by day
+            # with the poor-light reading's shift allowed for (posture.light_shift).
+            b = self.baseline
+            self.baseline = Baseline(b.view, b.stats, b.anchor, {**b.meta, **calibration_light(self.light_seen)})
         except CaptureRejected as exc:
             self.baseline, self.quality, self.rejection = None, None, str(exc)
             self.verdict_label.setText("That didn't work this time")
