@@ -7,8 +7,10 @@ from collections.abc import Callable
 from calibration.capture import GUIDANCE, CaptureQuality, build_baseline
 from posture.baseline import Baseline
 from posture.clock import Clock, SystemClock
+from posture.light_shift import calibration_light
 from posture.metrics import MetricSet, compute_metrics
 from posture.person import PersonFinder
+from posture.preprocess import FrameQuality, frame_quality
 from posture.sources import FrameSource, sample_frames
 
 
@@ -24,11 +26,17 @@ def capture(
 ) -> tuple[Baseline, CaptureQuality]:
     """Collect `seconds` of samples and build a baseline; raises CaptureRejected with the reason."""
     observations: list[MetricSet | None] = []
+    # The light of the pictures the user was seen in, recorded in the profile as the calibration wizard
+    # records it: a later session compares its light with it (recalibration advice) and, for a calibration
+    # taken in poor light, widens the lines by day (posture.light_shift).
+    light: list[FrameQuality | None] = []
 
     def observe(image: object) -> None:
         det = finder.find(image)  # type: ignore[arg-type]
         ok = det.validity.ok and det.pose is not None
         observations.append(compute_metrics(det.pose) if ok and det.pose is not None else None)
+        if ok:
+            light.append(frame_quality(image))  # type: ignore[arg-type]
 
     say(GUIDANCE)
     if source.live:
@@ -47,4 +55,5 @@ def capture(
         for frame in sample_frames(source, rate_hz, start=start, end=start + seconds):
             if frame.t >= start:
                 observe(frame.image)
-    return build_baseline(observations, label=f"calibration from {source.name}")
+    baseline, quality = build_baseline(observations, label=f"calibration from {source.name}")
+    return Baseline(baseline.view, baseline.stats, baseline.anchor, {**baseline.meta, **calibration_light(light)}), quality

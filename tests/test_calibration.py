@@ -103,6 +103,8 @@ def test_calibrate_command_on_real_frames_then_analyze_with_profile(tmp_path: Pa
     assert main(["profile", "show", "desk monitor"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert 0.55 < shown["baseline"]["stats"]["head_height"]["median"] < 0.7
+    # The light it was taken in is recorded, as the wizard records it (recalibration advice, poor-light lines).
+    assert shown["baseline"]["meta"]["poor_light"] is False and shown["baseline"]["meta"]["brightness"] > 45
     assert main(["analyze", str(SLOUCH / "slouched"), "--profile", "desk monitor", "--quiet"]) == 0
     assert main(["profile", "delete", "desk monitor"]) == 0
 
@@ -116,3 +118,24 @@ def test_calibrate_rejects_an_empty_scene(tmp_path: Path, capsys: pytest.Capture
     err = capsys.readouterr().err
     assert rc == 2
     assert err.strip().count("\n") == 0 and "calibration rejected" in err and "nobody was in view" in err
+
+
+def test_calibrate_command_records_a_capture_taken_in_poor_light(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same upright stills under the conditions suite's evening lamp: the profile says poor light, so a
+    later session by day allows for the lamp's reading shift (posture.light_shift)."""
+    import cv2
+
+    from posture.conditions import dim_noisy
+    from posture.preprocess import frame_quality
+
+    up, _ = slouch_frames()
+    daylight = float(np.median([frame_quality(cv2.imread(str(p))).brightness for p in up[:5]]))
+    for i, p in enumerate(up[:5]):
+        cv2.imwrite(str(tmp_path / f"{i:02d}.png"), dim_noisy(cv2.imread(str(p)), i))
+    rc = main(["calibrate", "--source", str(tmp_path), "--profile", "evening", "--seconds", "5"])
+    assert rc == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["profile", "show", "evening"]) == 0
+    meta = json.loads(capsys.readouterr().out)["baseline"]["meta"]
+    assert meta["poor_light"] is True and meta["brightness"] < daylight
+    assert main(["profile", "delete", "evening"]) == 0
