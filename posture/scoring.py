@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from posture.baseline import Baseline
-from posture.light_shift import POOR_LIGHT_SHIFT
+from posture.light_shift import POOR_LIGHT_ALLOWANCE
 from posture.metrics import MetricSet
 
 Direction = Literal["down", "up", "both"]
@@ -83,14 +83,14 @@ def state_from_score(score: float) -> str:
 
 def tolerance(rule: Rule, baseline: Baseline, sensitivity: str = "medium", light_shift: bool = False) -> float | None:
     """`light_shift`: the baseline was taken in poor light and the picture is now good, so the baseline may
-    sit off the user's posture by the poor-light reading's shift (`posture.light_shift`), which is added.
+    sit off the user's posture by the poor-light reading's shift (`posture.light_shift`): its allowance is added.
     The shift is a measurement error, not a preference, so the sensitivity setting does not scale it."""
     stat = baseline.stats.get(rule.metric)
     if stat is None:
         return None
     scale = abs(stat.median) if rule.relative else 1.0
     floor = rule.poor_at * scale * SENSITIVITY[sensitivity]
-    shift = POOR_LIGHT_SHIFT.get(rule.metric, 0.0) * scale if light_shift else 0.0
+    shift = POOR_LIGHT_ALLOWANCE.get(rule.metric, 0.0) * scale if light_shift else 0.0
     return max(floor, NOISE_SDS * stat.sd) + shift
 
 

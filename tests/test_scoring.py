@@ -10,7 +10,7 @@ from posture.coach.effect import WINDOW_S
 from posture.effect_tracker import EffectTracker
 from posture.errors import ConfigError
 from posture.events import BreakCompleted
-from posture.light_shift import POOR_LIGHT_SHIFT
+from posture.light_shift import POOR_LIGHT_ALLOWANCE
 from posture.metrics import METRIC_NAMES, MetricSet
 from posture.samples import PostureSample
 from posture.scoring import RULE_BY_METRIC, FitChecker, StateTracker, judge, tolerance
@@ -271,4 +271,4 @@ def test_the_poor_light_shift_is_not_scaled_by_sensitivity() -> None:
     for s in ("low", "medium", "high"):
         plain, shifted = tolerance(rule, BASE, s), tolerance(rule, BASE, s, light_shift=True)
         assert plain is not None and shifted is not None
-        assert shifted - plain == pytest.approx(POOR_LIGHT_SHIFT["head_roll_deg"])
+        assert shifted - plain == pytest.approx(POOR_LIGHT_ALLOWANCE["head_roll_deg"])
