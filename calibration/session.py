@@ -7,7 +7,7 @@ from collections.abc import Callable
 from calibration.capture import GUIDANCE, CaptureQuality, build_baseline
 from posture.baseline import Baseline
 from posture.clock import Clock, SystemClock
-from posture.light_shift import calibration_light
+from posture.light_shift import with_calibration_light
 from posture.metrics import MetricSet, compute_metrics
 from posture.person import PersonFinder
 from posture.preprocess import FrameQuality, frame_quality
@@ -56,4 +56,4 @@ def capture(
             if frame.t >= start:
                 observe(frame.image)
     baseline, quality = build_baseline(observations, label=f"calibration from {source.name}")
-    return Baseline(baseline.view, baseline.stats, baseline.anchor, {**baseline.meta, **calibration_light(light)}), quality
+    return with_calibration_light(baseline, light), quality

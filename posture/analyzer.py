@@ -11,12 +11,12 @@ from posture.burst import StillLooks
 from posture.camera_motion import CameraMotion, rectify
 from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
-from posture.light_shift import taken_in_poor_light
+from posture.light_shift import calibration_light
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate, settles
 from posture.person import Detection, PersonFinder
 from posture.pose import check_frame
-from posture.preprocess import frame_quality, person_box
+from posture.preprocess import FrameQuality, frame_quality, person_box
 from posture.samples import PostureSample
 from posture.scoring import ENTER_GOOD, ENTER_POOR, FitChecker, Judgement, StateTracker, judge
 
@@ -97,8 +97,7 @@ class Analyzer:
         self.baseline: Baseline | None = None
         self.fit: FitChecker | None = None
         self.advisor: RecalibrationAdvisor | None = None
-        self._light: list[float] = []  # brightness of the latest analysed frames
-        self._grainy: list[bool] = []  # whether each of those was in poor light
+        self._light: list[FrameQuality] = []  # the light of the latest analysed frames
         self._baseline_poor_light = False  # the baseline was measured in poor light (posture.light_shift)
         # The last two analysed frames: when a calibration span closes, the newer one is already the first
         # frame after it, so the older one is the scene the baseline was measured in.
@@ -115,16 +114,18 @@ class Analyzer:
         self.fit = FitChecker(baseline) if baseline is not None else None
         self.advisor = None
         if baseline is not None:
-            # The light at calibration: recorded in the profile, or else what the camera saw just before.
+            # The light at calibration and whether it was poor: recorded in the profile, or else what the
+            # looks just before saw (the calibration's own, when the baseline was just built from them).
+            before = calibration_light(self._light)
             light = baseline.meta.get("brightness")
-            if not isinstance(light, (int, float)) and self._light:
-                light = float(np.median(self._light))
+            if not isinstance(light, (int, float)):
+                light = before.get("brightness")
             self.advisor = RecalibrationAdvisor(float(light) if isinstance(light, (int, float)) else None,
                                                 baseline.anchor)
-            # Taken in poor light: recorded in the profile, or else what most of the looks just before saw
-            # (the calibration's own, when the baseline was just built from them).
             poor = baseline.meta.get("poor_light")
-            self._baseline_poor_light = poor if isinstance(poor, bool) else taken_in_poor_light(self._grainy)
+            if not isinstance(poor, bool):
+                poor = before.get("poor_light")
+            self._baseline_poor_light = poor is True
         else:
             self._baseline_poor_light = False
         self.camera = None
@@ -180,10 +181,9 @@ class Analyzer:
             self._still_looks.reset()
         self._looks_agree = self._still_looks_agree()
         self._recent = [*self._recent[-1:], (image, detection)]
-        self._light.append(detection.quality.brightness if detection.quality else 0.0)
+        assert detection.quality is not None  # set just above
+        self._light.append(detection.quality)
         del self._light[:-LIGHT_HISTORY]
-        self._grainy.append(detection.quality is not None and detection.quality.poor_light)
-        del self._grainy[:-LIGHT_HISTORY]
         self.pose_runs += 1
         if self.gate is not None:
             self._gate_box = _small_user_region(detection, image.shape[1], image.shape[0])

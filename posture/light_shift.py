@@ -18,10 +18,12 @@ largest shift of the baseline's median per metric (legacy backend, 2026-12-02).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from posture.baseline import Baseline
 from posture.jsonvalues import JsonValue
 
 if TYPE_CHECKING:  # scoring imports this module; the picture's measures stay out of its imports
@@ -64,3 +66,8 @@ def calibration_light(qualities: Sequence[FrameQuality | None]) -> dict[str, Jso
         return {}
     return {"brightness": round(float(np.median([q.brightness for q in seen])), 1),
             "poor_light": taken_in_poor_light([q.poor_light for q in seen])}
+
+
+def with_calibration_light(baseline: Baseline, qualities: Sequence[FrameQuality | None]) -> Baseline:
+    """`baseline` with the light of its calibration's pictures recorded in its meta (the profile keeps it)."""
+    return replace(baseline, meta={**baseline.meta, **calibration_light(qualities)})

@@ -138,7 +138,7 @@ def _sideways(metrics: MetricSet, baseline: Baseline) -> _Sideways:
     return _Sideways(roll, shoulders, lean, shoulders * lean > 0 and abs(lean) >= LEAN_EVIDENCE_DEG)
 
 
-def _sideways_reason(metrics: MetricSet, baseline: Baseline) -> str:
+def _sideways_reason(sw: _Sideways) -> str:
     """Name one sideways movement from the three metrics it moves together.
 
     A lean from the hips tilts the shoulder line and carries the head across the picture, and the head
@@ -146,7 +146,6 @@ def _sideways_reason(metrics: MetricSet, baseline: Baseline) -> str:
     the shoulder line without carrying the head that way. Judging each metric alone reported a tilt as
     uneven shoulders and a lean as uneven shoulders or a tilt.
     """
-    sw = _sideways(metrics, baseline)
     roll, shoulders, lean = sw.roll, sw.shoulders, sw.lean
     trunk = max(abs(lean), abs(shoulders) if sw.same_way else 0.0)
     if abs(roll) > TILT_OVER_TRUNK * trunk and abs(roll) >= abs(shoulders):
@@ -247,7 +246,7 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium",
         return None
     if sideways > 0:
         # One sideways movement is one problem: a lean must not count three times.
-        pushes.append((sideways, _sideways_reason(metrics, baseline)))
+        pushes.append((sideways, _sideways_reason(sw)))
     pushes.sort(reverse=True)
     # The worst problem dominates; a second one adds a little, so two moderate faults read worse than one.
     badness = pushes[0][0] + 0.25 * pushes[1][0] if len(pushes) > 1 else (pushes[0][0] if pushes else 0.0)

@@ -33,7 +33,7 @@ from posture.camera_settle import measure
 from posture.clock import Clock, SystemClock
 from posture.errors import ConfigError
 from posture.landmarks import P
-from posture.light_shift import calibration_light
+from posture.light_shift import with_calibration_light
 from posture.metrics import MetricSet
 from posture.pose import describe_backend
 from posture.preprocess import FrameQuality
@@ -369,8 +369,7 @@ class CalibrationWizard(QWidget):
                                                          seconds=self.capture_s)
             # The light it was taken in goes with the profile: a baseline from poor light is judged by day
             # with the poor-light reading's shift allowed for (posture.light_shift).
-            b = self.baseline
-            self.baseline = Baseline(b.view, b.stats, b.anchor, {**b.meta, **calibration_light(self.light_seen)})
+            self.baseline = with_calibration_light(self.baseline, self.light_seen)
         except CaptureRejected as exc:
             self.baseline, self.quality, self.rejection = None, None, str(exc)
             self.verdict_label.setText("That didn't work this time")
