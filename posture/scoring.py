@@ -138,6 +138,29 @@ def _sideways(metrics: MetricSet, baseline: Baseline) -> _Sideways:
     return _Sideways(roll, shoulders, lean, shoulders * lean > 0 and abs(lean) >= LEAN_EVIDENCE_DEG)
 
 
+# How much more a head roll counts for the part of it that bends the neck (see `_neck_bend`).
+NECK_BEND_WEIGHT = 0.5
+
+
+def _neck_bend(sw: _Sideways) -> float:
+    """Degrees of head roll (the roll's sign) that a sideways bend of the neck accounts for, 0 when none does.
+
+    A head tilt bends the neck sideways: the head rolls about the neck, above the shoulders, so it rolls
+    further than the line from the shoulder centre to the head leans, and that line leans the same way
+    (measured on the sample clips: the roll 1.5-1.8 times the line's lean, in every condition). A head carried
+    across with the upper body, as in a lean or a relaxed sway, rolls about as much as that line or less (the
+    real man's upright holds that roll 6-9°: 0.7-1.4 times; a lean from the hips: 0.5-0.75). The pose model
+    reads a held tilt short in a dim picture (11° for 18°), yet the roll beyond the lean is still there (about
+    5°). The bend is the smaller of that excess and the lean itself: a pivot in the neck moves the head across
+    by at least half of its roll, so a roll without the head going across is no neck bend (and is left alone).
+    """
+    roll, lean = sw.roll, sw.lean
+    if roll * lean <= 0.0:
+        return 0.0
+    bend = min(abs(roll) - abs(lean), abs(lean))
+    return math.copysign(bend, roll) if bend > 0.0 else 0.0
+
+
 def _sideways_reason(sw: _Sideways) -> str:
     """Name one sideways movement from the three metrics it moves together.
 
@@ -229,6 +252,13 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium",
             continue
         signed = (value - baseline.stats[rule.metric].median) / tol
         deviations[rule.metric] = signed
+        if rule.metric == "head_roll_deg" and abs(signed) < SLUMP_AT_MOST:
+            # A roll that bends the neck counts more than one the head's lean explains (`_neck_bend`). As with
+            # a slump's support, it lifts a weak roll to a clear one and never further: a tilt plain from the
+            # roll alone reads as before, and the way back to good is not slowed by a deeper score (uncapped,
+            # the blurred head tilt's return to good came two samples later).
+            lifted = abs(signed) + NECK_BEND_WEIGHT * abs(_neck_bend(sw)) / tol
+            signed = math.copysign(min(lifted, SLUMP_AT_MOST), signed)
         if rule.metric in SIDEWAYS:
             if rule.metric != "shoulder_tilt_deg" or not lean_tilts_shoulders:
                 sideways = max(sideways, (abs(signed) - DEAD_ZONE) / (1 - DEAD_ZONE))

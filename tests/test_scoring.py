@@ -3,6 +3,8 @@ and model files that are not there."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from posture.baseline import Baseline, MetricStat
@@ -272,3 +274,28 @@ def test_the_poor_light_shift_is_not_scaled_by_sensitivity() -> None:
         plain, shifted = tolerance(rule, BASE, s), tolerance(rule, BASE, s, light_shift=True)
         assert plain is not None and shifted is not None
         assert shifted - plain == pytest.approx(POOR_LIGHT_ALLOWANCE["head_roll_deg"])
+
+
+def _tilt(roll: float, lean_deg: float) -> MetricSet:
+    """A head rolled `roll`° whose centre went across by `lean_deg`° seen from the shoulder centre."""
+    return metrics(head_roll_deg=roll, lateral_offset=0.60 * math.tan(math.radians(lean_deg)))
+
+
+def test_a_roll_that_bends_the_neck_counts_more_than_one_the_lean_explains() -> None:
+    # A held head tilt read short in a dim picture: 11° of roll with the head 6° across (the neck bent), as
+    # measured on head_tilt.mp4 under the dim condition. The bend lifts it to poor; the same roll carried
+    # across with the head (a sway, a lean) or with the head not across at all stays where the roll puts it.
+    for side in (1.0, -1.0):  # the mirror gives the same judgement
+        bent = judge(_tilt(11.0 * side, 6.0 * side), BASE)
+        assert bent is not None and bent.state == "poor"
+        assert bent.reasons[0] == ("tilted_left" if side > 0 else "tilted_right")
+        for lean in (11.0, 0.0):
+            plain = judge(_tilt(11.0 * side, lean * side), BASE)
+            assert plain is not None and plain.state == "drifting"
+
+
+def test_the_neck_bend_never_deepens_a_plain_tilt() -> None:
+    # A roll already past the line reads as before, so the way back to good is not slowed.
+    for roll in (16.0, -16.0):
+        bent, alone = judge(_tilt(roll, roll / 2), BASE), judge(_tilt(roll, 0.0), BASE)
+        assert bent is not None and alone is not None and bent.score == pytest.approx(alone.score)
