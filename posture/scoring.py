@@ -147,12 +147,13 @@ def _neck_bend(sw: _Sideways) -> float:
 
     A head tilt bends the neck sideways: the head rolls about the neck, above the shoulders, so it rolls
     further than the line from the shoulder centre to the head leans, and that line leans the same way
-    (measured on the sample clips: the roll 1.5-1.8 times the line's lean, in every condition). A head carried
-    across with the upper body, as in a lean or a relaxed sway, rolls about as much as that line or less (the
-    real man's upright holds that roll 6-9°: 0.7-1.4 times; a lean from the hips: 0.5-0.75). The pose model
-    reads a held tilt short in a dim picture (11° for 18°), yet the roll beyond the lean is still there (about
-    5°). The bend is the smaller of that excess and the lean itself: a pivot in the neck moves the head across
-    by at least half of its roll, so a roll without the head going across is no neck bend (and is left alone).
+    (measured from calibration on the sample head tilt: the roll 1.2-2.1 times the line's lean across the
+    conditions, 1.6-1.9 in the dim one). A head carried across with the upper body rolls about as much as that line leans or less (the
+    real man's upright holds that roll 6-9°: 0.8-1.0 times, once 1.4 in a blurred picture; a lean from the
+    hips: 0.4-0.8). The pose model reads a held tilt short in a dim picture (11° for 18°), yet the roll beyond
+    the lean is still there (about 5°). The bend is the smaller of that excess and the lean itself: a roll more
+    than twice its lean would put the pivot inside the head, and a roll without the head going across at all
+    is no bend of the neck, so neither is taken as one.
     """
     roll, lean = sw.roll, sw.lean
     if roll * lean <= 0.0:
