@@ -256,8 +256,8 @@ def judge(metrics: MetricSet, baseline: Baseline, sensitivity: str = "medium",
         if rule.metric == "head_roll_deg" and abs(signed) < SLUMP_AT_MOST:
             # A roll that bends the neck counts more than one the head's lean explains (`_neck_bend`). As with
             # a slump's support, it lifts a weak roll to a clear one and never further: a tilt plain from the
-            # roll alone reads as before, and the way back to good is not slowed by a deeper score (uncapped,
-            # the blurred head tilt's return to good came two samples later).
+            # roll alone reads as before, and the way back to good is not slowed by a deeper score (uncapped, in
+            # an earlier form, the blurred head tilt fell 0.86 -> 0.80: its return to good came later).
             lifted = abs(signed) + NECK_BEND_WEIGHT * abs(_neck_bend(sw)) / tol
             signed = math.copysign(min(lifted, SLUMP_AT_MOST), signed)
         if rule.metric in SIDEWAYS:
