@@ -187,8 +187,14 @@ class Analyzer:
         self.pose_runs += 1
         if self.gate is not None:
             self._gate_box = _small_user_region(detection, image.shape[1], image.shape[0])
+            # A user found while still reported away is coming back: sitting down and settling into the chair
+            # moves the picture for several seconds, and a look taken during it must not stand for the settled
+            # user, whatever their size (in a motion-blurred picture one look taken while sitting down read the
+            # face 10 % larger, was re-used, and held the return to good 3 s late). Only until the state has
+            # followed the user back, so it costs a look or two per return.
+            arriving = detection.validity.ok and self.tracker.state == "away"
             self.gate.ran(_gate_view(image, self._gate_box), t,
-                          settle=settles(detection.pose if detection.validity.ok else None))
+                          settle=arriving or settles(detection.pose if detection.validity.ok else None))
         self._last_detection = detection
         return detection
 

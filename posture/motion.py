@@ -4,13 +4,16 @@ A thumbnail of each analysed frame is compared with the thumbnail of the frame t
 on (not the previous frame, so a slow drift still adds up and triggers a fresh pose). Cost: a resize of
 the frame to 48x48 grey, well under a millisecond, against ~30 ms for a pose inference.
 
-When asked to (`ran(..., settle=True)`, for a user small in the picture, see `settles`), a pose taken while the picture was changing is
-not re-used: once the picture is still again the pose model looks once more. A sample falls mid-movement as
+When asked to (`ran(..., settle=True)`, for a user small in the picture, see `settles`, and for any user
+coming back to the desk, see `Analyzer.detect`), a pose taken while the picture was changing is not
+re-used: once the picture is still again the pose model looks once more. A sample falls mid-movement as
 often as not, and for a small user the rest of the movement (a head settling back the last centimetre) is
 a few pixels, under the threshold: a small user returning upright was judged on the half-way pose for the
 next five seconds. A user who fills more of the picture changes enough of it to bring a fresh look anyway,
 and there every extra look in a noisy picture was one more chance of a misplaced landmark (re-looking after
-every movement turned two clips under motion blur from met to missed). A steady user costs nothing more.
+every movement turned two clips under motion blur from met to missed). Sitting back down after a break is
+the exception: a movement of several seconds for anyone, which ends in the user's first posture. A steady
+user costs nothing more.
 """
 
 from __future__ import annotations

@@ -97,6 +97,51 @@ def test_a_look_taken_mid_movement_is_taken_again_once_the_picture_is_still(smal
     assert finder.looks == looks, "once still, the look is re-used again"
 
 
+def test_a_user_sitting_back_down_is_looked_at_again_once_the_picture_is_still() -> None:
+    """Coming back to the desk is a movement of several seconds for a user of any size: a look taken while
+    sitting down (in a motion-blurred picture one read the face 10 % larger) must not stand for the settled
+    user, as it may for a large user's ordinary movements once the state has followed them back."""
+    from posture.analyzer import Analyzer
+    from posture.motion import DEFAULT_THRESHOLD, thumbnail
+
+    finder = _CountingFinder(_user(ear_span=0.3, shoulders=0.7, cy=0.8))  # fills the picture: not `settles`
+    analyzer = Analyzer(finder, motion_gate=True)  # type: ignore[arg-type]
+    analyzer.absent(0.0, 0.0)
+    assert analyzer.tracker.state == "away"
+    still = _room()
+    analyzer.detect(still, 1.0)  # found again: still reported away until the state follows
+    sitting = np.roll(still, 60, axis=1)  # half-way into the chair
+    analyzer.detect(sitting, 2.0)
+    assert finder.looks == 2
+    seated = np.roll(still, 61, axis=1)
+    assert float(np.mean(np.abs(thumbnail(seated) - thumbnail(sitting)))) < DEFAULT_THRESHOLD
+    analyzer.detect(seated, 3.0)
+    assert finder.looks == 3, "the look taken while sitting down must not stand for the seated user"
+    for t in (4.0, 5.0, 6.0):
+        analyzer.detect(seated.copy(), t)
+    assert finder.looks == 3, "once still, the look is re-used again"
+
+
+def test_an_empty_chair_is_not_looked_at_again_after_the_picture_changed() -> None:
+    """Only a user found while away is settling: nobody in a changing room brings no extra look."""
+    from posture.analyzer import Analyzer
+
+    class _Nobody(_CountingFinder):
+        def find(self, frame: np.ndarray) -> Detection:
+            self.looks += 1
+            return Detection(None, Validity(False, "no person found"), -1)
+
+    finder = _Nobody()
+    analyzer = Analyzer(finder, motion_gate=True)  # type: ignore[arg-type]
+    analyzer.absent(0.0, 0.0)
+    still = _room()
+    analyzer.detect(still, 1.0)
+    analyzer.detect(np.roll(still, 60, axis=1), 2.0)
+    for t in (3.0, 4.0, 5.0):
+        analyzer.detect(np.roll(still, 61, axis=1), t)
+    assert finder.looks == 2
+
+
 def test_a_user_filling_the_frame_leaves_the_room_beside_the_head() -> None:
     """Shoulders across nine tenths of the picture: a box around head and shoulders masks everything, but
     the wall beside the head is there to compare."""
