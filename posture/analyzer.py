@@ -8,7 +8,7 @@ import numpy as np
 
 from posture.baseline import Baseline
 from posture.burst import StillLooks
-from posture.camera_motion import CameraMotion, rectify
+from posture.camera_motion import CameraMotion, crowded_weight, rectify
 from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
 from posture.light_shift import calibration_light
@@ -171,8 +171,9 @@ class Analyzer:
                 seen = rectify(image, shift, self.camera.picture)
         detection = self.finder.find(seen)
         self._looked_at = t
+        crowding = self.camera.crowding(seen, detection.pose) if self.camera is not None and detection.validity.ok else 0.0
         detection = replace(detection, quality=frame_quality(image), size=(image.shape[1], image.shape[0]),
-                            camera_shift=shift)
+                            camera_shift=shift, crowding=crowding)
         if detection.validity.ok and detection.pose is not None and _poor_light(detection):
             # The gate's own refresh of an unchanged picture is one more still look, not a new posture.
             same = self.gate is not None and self.gate.same_picture and not fresh
@@ -261,7 +262,9 @@ class Analyzer:
                 and not detection.quality.poor_light
             judgement = judge(metrics, self.baseline, self.sensitivity, light_shift=shifted)
             status = "judged" if judgement is not None else "unknown"
-        score, state = self.tracker.update(t, judgement.score if judgement else None, status, quality.quality)
+        # Someone close behind the user draws the pose model's landmarks toward them: such a look counts less.
+        weight = quality.quality * crowded_weight(detection.crowding if detection is not None else 0.0)
+        score, state = self.tracker.update(t, judgement.score if judgement else None, status, weight)
         values = metrics.values if metrics is not None else dict.fromkeys(METRIC_NAMES)
         sample = PostureSample(
             t=t,

@@ -12,6 +12,10 @@ the user (RANSAC). Landmarks are mapped through it before the metrics are comput
 as the calibrated camera would have seen it. A failed or implausible fit changes nothing (the picture is
 judged as it is); a shift too small to matter is ignored, so a steady camera costs one small difference
 check per pose look (~0.3 ms).
+
+The same copy of the room shows someone standing close behind the user (`CameraMotion.crowding`): the pose
+model's landmarks are drawn toward a second body beside the head, so such a look counts less
+(`crowded_weight`).
 """
 
 from __future__ import annotations
@@ -94,6 +98,43 @@ def _background_mask(shape: tuple[int, int], pose: Pose | None) -> np.ndarray:
     cut(hx0, hy0, hx1)
     cut(bx0, by0, bx1)
     return mask
+
+
+# A room pixel beside the head counts as changed past this many standard deviations of the room's grey.
+CHANGED_AT = 0.6
+# Someone standing close behind the user, their head beside the user's, changed 0.12-0.33 of the band beside
+# the head (second_person.mp4), and in those looks every backend read the user's face 11-15 % larger (the
+# pose model's landmarks drawn toward the other body: head_forward, raw scores 37-46). The real man's own
+# slouches changed up to 0.12 of it (his body moving, the chair behind him showing). From CROWDED_FROM to
+# CROWDED_AT a look's weight in the smoothed score falls to CROWDED_WEIGHT: such a look still counts, so a
+# posture held while someone stands there still shows, only later.
+CROWDED_FROM = 0.15
+CROWDED_AT = 0.35
+CROWDED_WEIGHT = 0.25
+
+
+def crowded_weight(crowding: float) -> float:
+    """How much a look counts (0..1) given `CameraMotion.crowding`."""
+    share = min(1.0, max(0.0, (crowding - CROWDED_FROM) / (CROWDED_AT - CROWDED_FROM)))
+    return 1.0 - (1.0 - CROWDED_WEIGHT) * share
+
+
+def _beside_head(shape: tuple[int, int], pose: Pose) -> np.ndarray:
+    """True on a band around the user's head (a head width each side, from above the hair down to the top of
+    the shoulders): where someone standing close behind the user shows."""
+    h, w = shape
+    band = np.zeros((h, w), bool)
+    ls, rs, nose = pose[P.LEFT_SHOULDER], pose[P.RIGHT_SHOULDER], pose[P.NOSE]
+    ears = [pose[i] for i in (P.LEFT_EAR, P.RIGHT_EAR)]
+    head = abs(ears[0].x - ears[1].x)
+    sw = abs(ls.x - rs.x)
+    if head <= 1e-6:
+        return band
+    x0, x1 = min(e.x for e in ears) - 1.5 * head, max(e.x for e in ears) + 1.5 * head
+    y0 = nose.y - 2.2 * head * pose.aspect
+    y1 = min(ls.y, rs.y) - 0.35 * sw * pose.aspect
+    band[max(0, int(y0 * h)):max(0, int(np.ceil(y1 * h))), max(0, int(x0 * w)):max(0, int(np.ceil(x1 * w)))] = True
+    return band
 
 
 class CameraMotion:
@@ -179,6 +220,27 @@ class CameraMotion:
         self._pitch_deg, self._held = best[2], best[1]
         self.homography = self._normalised(best[1], w, h)
         return self.homography
+
+    def crowding(self, seen: np.ndarray, pose: Pose | None) -> float:
+        """Share of the room just beside the user's head that differs from the calibration's (0..1): someone
+        standing close behind the user. `seen` is the picture as the pose model saw it (a turn undone)."""
+        if pose is None:
+            return 0.0
+        now = _grey(seen, FIT_WIDTH).astype(np.float32)
+        ref = self._fit
+        if now.shape != ref.shape:
+            return 0.0
+        h, w = ref.shape
+        room = self._fit_mask & (cv2.resize(_background_mask(self._size, pose), (w, h),
+                                            interpolation=cv2.INTER_NEAREST) > 0)
+        band = room & _beside_head(self._size, pose)
+        if band.sum() < 20 or room.sum() < 50:
+            return 0.0
+        # The light may have changed since calibration: compare with the room's levels taken out.
+        a_mean, a_std = float(ref[room].mean()), max(float(ref[room].std()), 1.0)
+        b_mean, b_std = float(now[room].mean()), max(float(now[room].std()), 1.0)
+        diff = np.abs((ref[band] - a_mean) / a_std - (now[band] - b_mean) / b_std)
+        return float(np.mean(diff > CHANGED_AT))
 
     @staticmethod
     def _normalised(hom: np.ndarray, w: int, h: int) -> np.ndarray:

@@ -100,6 +100,9 @@ class Detection:
     # Normalised homography from this picture to the calibration camera's, when the camera has turned since
     # calibration (posture.camera_motion); None when the framing is unchanged.
     camera_shift: np.ndarray | None = None
+    # Share of the room beside the user's head that differs from calibration: someone close behind the user
+    # (posture.camera_motion.CameraMotion.crowding); 0 when not measured.
+    crowding: float = 0.0
 
 
 def _pick_user(faces: list[FaceBox], previous: tuple[float, float] | None) -> FaceBox:

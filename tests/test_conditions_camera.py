@@ -96,3 +96,38 @@ def test_the_motion_gate_watches_a_small_user_not_the_whole_frame() -> None:
     moved[190:230, 290:350] = 30  # the head coming forward: 2400 pixels of 307200 (0.7 grey levels overall)
     analyzer.detect(moved, 2.0)
     assert finder.looks == 2, "a small user's movement must bring a fresh look"
+
+
+def _frames(name: str, indices: tuple[int, ...]) -> list[np.ndarray]:
+    from posture.condition_suite import video_frames
+
+    got = video_frames(SAMPLES / name, indices)
+    return [np.asarray(got[i]) for i in indices]
+
+
+def _astronaut():  # type: ignore[no-untyped-def]
+    """The seated user of second_person.mp4 where the pose model places her (nose, eyes, ears, shoulders)."""
+    from posture.landmarks import pose_from_arrays
+
+    pts = np.full((33, 2), 0.5)
+    for idx, (x, y) in {0: (0.436, 0.256), 2: (0.483, 0.219), 5: (0.403, 0.205), 7: (0.515, 0.23),
+                        8: (0.36, 0.215), 11: (0.588, 0.497), 12: (0.193, 0.479)}.items():
+        pts[idx] = (x, y)
+    return pose_from_arrays(pts)
+
+
+def test_someone_close_behind_the_user_is_seen_beside_the_head() -> None:
+    """second_person.mp4: a man walks behind the seated user and stops with his head beside hers (22 s), where
+    every pose backend read her face 11-15 % larger. The room beside her head shows him; it does not when he
+    is gone (19 s), nor after a change of light."""
+    from posture.camera_motion import CROWDED_FROM, crowded_weight
+
+    calm, alone, beside = _frames("second_person.mp4", (0, 570, 660))
+    user = _astronaut()
+    motion = CameraMotion(calm, user)
+    assert motion.crowding(alone, user) < 0.05
+    assert motion.crowding(dim_noisy(alone, 3), user) < 0.05
+    crowded = motion.crowding(beside, user)
+    assert crowded > CROWDED_FROM
+    assert crowded_weight(crowded) < 1.0
+    assert crowded_weight(0.0) == 1.0 and crowded_weight(1.0) > 0.0
