@@ -109,6 +109,10 @@ def test_readers_never_see_database_is_locked_while_a_writer_commits(tmp_path: P
     try:
         read_progress(proc, 0.5)  # the file exists and has rows
         conn = open_reader(path)
+        # The writer reports rows as it adds them; on a loaded machine their first commit can come later.
+        first_rows_by = time.monotonic() + 30.0
+        while state_totals(conn, 0, 4e9).monitored <= 0 and time.monotonic() < first_rows_by:
+            time.sleep(0.05)
         reads = versions = 0
         seen = set()
         monitored = 0.0
