@@ -182,8 +182,7 @@ class CameraMotion:
         if now.shape != ref.shape:
             return None
         h, w = ref.shape
-        keep = self._fit_mask & (cv2.resize(_background_mask(self._size, pose), (w, h),
-                                            interpolation=cv2.INTER_NEAREST) > 0)
+        keep = self._room_at_fit(pose)
         if keep.sum() < 0.1 * keep.size:
             return None
         def error(hom: np.ndarray) -> float:
@@ -221,6 +220,12 @@ class CameraMotion:
         self.homography = self._normalised(best[1], w, h)
         return self.homography
 
+    def _room_at_fit(self, pose: Pose | None) -> np.ndarray:
+        """True on the FIT_WIDTH copy where both the calibration and this look show the room."""
+        h, w = self._fit.shape
+        return self._fit_mask & (cv2.resize(_background_mask(self._size, pose), (w, h),
+                                            interpolation=cv2.INTER_NEAREST) > 0)
+
     def crowding(self, seen: np.ndarray, pose: Pose | None) -> float:
         """Share of the room just beside the user's head that differs from the calibration's (0..1): someone
         standing close behind the user. `seen` is the picture as the pose model saw it (a turn undone)."""
@@ -230,9 +235,7 @@ class CameraMotion:
         ref = self._fit
         if now.shape != ref.shape:
             return 0.0
-        h, w = ref.shape
-        room = self._fit_mask & (cv2.resize(_background_mask(self._size, pose), (w, h),
-                                            interpolation=cv2.INTER_NEAREST) > 0)
+        room = self._room_at_fit(pose)
         band = room & _beside_head(self._size, pose)
         if band.sum() < 20 or room.sum() < 50:
             return 0.0

@@ -59,18 +59,23 @@ def test_a_different_scene_is_not_forced_into_a_turn() -> None:
     assert motion.update(other, None) is None
 
 
+def _placed(points: dict[int, tuple[float, float]]):  # type: ignore[no-untyped-def]
+    """A pose with the given landmarks (nose, eyes, ears, shoulders) placed, the rest at the picture's centre."""
+    from posture.landmarks import pose_from_arrays
+
+    pts = np.full((33, 2), 0.5)
+    for idx, xy in points.items():
+        pts[idx] = xy
+    return pose_from_arrays(pts)
+
+
 class _CountingFinder:
     """The person finder's interface around a fixed small user (the analyzer under test decides when to look)."""
 
     def __init__(self) -> None:
-        from posture.landmarks import pose_from_arrays
-
-        pts = np.full((33, 2), 0.5)
         # A user in the middle of the frame, a tenth of it wide: nose, eyes, ears, shoulders.
-        for idx, (x, y) in {0: (0.5, 0.40), 2: (0.49, 0.39), 5: (0.51, 0.39), 7: (0.48, 0.40), 8: (0.52, 0.40),
-                            11: (0.55, 0.47), 12: (0.45, 0.47)}.items():
-            pts[idx] = (x, y)
-        self.pose = pose_from_arrays(pts)
+        self.pose = _placed({0: (0.5, 0.40), 2: (0.49, 0.39), 5: (0.51, 0.39), 7: (0.48, 0.40), 8: (0.52, 0.40),
+                             11: (0.55, 0.47), 12: (0.45, 0.47)})
         self.looks = 0
 
     def find(self, frame: np.ndarray):  # type: ignore[no-untyped-def]
@@ -107,13 +112,8 @@ def _frames(name: str, indices: tuple[int, ...]) -> list[np.ndarray]:
 
 def _astronaut():  # type: ignore[no-untyped-def]
     """The seated user of second_person.mp4 where the pose model places her (nose, eyes, ears, shoulders)."""
-    from posture.landmarks import pose_from_arrays
-
-    pts = np.full((33, 2), 0.5)
-    for idx, (x, y) in {0: (0.436, 0.256), 2: (0.483, 0.219), 5: (0.403, 0.205), 7: (0.515, 0.23),
-                        8: (0.36, 0.215), 11: (0.588, 0.497), 12: (0.193, 0.479)}.items():
-        pts[idx] = (x, y)
-    return pose_from_arrays(pts)
+    return _placed({0: (0.436, 0.256), 2: (0.483, 0.219), 5: (0.403, 0.205), 7: (0.515, 0.23),
+                    8: (0.36, 0.215), 11: (0.588, 0.497), 12: (0.193, 0.479)})
 
 
 def test_someone_close_behind_the_user_is_seen_beside_the_head() -> None:
