@@ -204,7 +204,7 @@ class Analyzer:
         """A look judged neither clearly good nor clearly poor (between StateTracker's ENTER_POOR and
         ENTER_GOOD). Taken as the user moved (the gate's `large_change`), such a look is what a pose half-way
         between two postures reads, or a badly read one (with motion blur one look at a held head tilt read
-        61, the looks after it 33-41): the gate looks once more when the picture is still, instead of
+        61, the looks after it 16-41): the gate looks once more when the picture is still, instead of
         re-using it for as long as the picture stays still (4 s, and the tilt was reported 6.5 s late). A
         clear look is kept: looking again after every movement took the blurred real man from 0.97 to 0.92
         (a second look at a held upright photo read 71 where the first read 75, and the return to good was

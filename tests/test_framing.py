@@ -207,7 +207,7 @@ def test_a_look_taken_as_the_user_moved_is_taken_again_once_still_only_when_it_i
                                                                                           looks: int) -> None:
     """A look taken while the picture changed a lot (a movement, not the picture's own unrest) that is judged
     neither clearly good nor clearly poor is a pose half-way between two postures or a badly read one (with
-    motion blur one look at a held head tilt read 61 where the looks after it read 33-41, and stood for 4 s):
+    motion blur one look at a held head tilt read 61 where the looks after it read 16-41, and stood for 4 s):
     it is taken again once the picture is still, even for a user who fills the picture. A clear look, poor
     or good, is kept, as before."""
     from calibration.capture import build_baseline
