@@ -195,9 +195,24 @@ class Analyzer:
             # followed the user back, so it costs a look or two per return.
             arriving = detection.validity.ok and self.tracker.state == "away"
             self.gate.ran(_gate_view(image, self._gate_box), t,
-                          settle=arriving or settles(detection.pose if detection.validity.ok else None))
+                          settle=arriving or settles(detection.pose if detection.validity.ok else None)
+                          or (self.gate.large_change and not fresh and self._undecided(detection)))
         self._last_detection = detection
         return detection
+
+    def _undecided(self, detection: Detection) -> bool:
+        """A look judged neither clearly good nor clearly poor (between StateTracker's ENTER_POOR and
+        ENTER_GOOD). Taken as the user moved (the gate's `large_change`), such a look is what a pose half-way
+        between two postures reads, or a badly read one (with motion blur one look at a held head tilt read
+        61, the looks after it 16-41): the gate looks once more when the picture is still, instead of
+        re-using it for as long as the picture stays still (4 s, and the tilt was reported 6.5 s late). A
+        clear look is kept: looking again after every movement took the blurred real man from 0.97 to 0.92
+        (a second look at a held upright photo read 71 where the first read 75, and the return to good was
+        lost); a steady user brings no large change, so no extra look."""
+        if self.baseline is None or not detection.validity.ok or detection.pose is None:
+            return False
+        judgement = judge(compute_metrics(detection.pose), self.baseline, self.sensitivity)
+        return judgement is not None and ENTER_POOR < judgement.score < ENTER_GOOD
 
     def _still_looks_agree(self) -> bool:
         """A full set of still looks each of which, judged alone, is clearly good or clearly poor, all alike:

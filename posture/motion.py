@@ -12,8 +12,9 @@ a few pixels, under the threshold: a small user returning upright was judged on 
 next five seconds. A user who fills more of the picture changes enough of it to bring a fresh look anyway,
 and there every extra look in a noisy picture was one more chance of a misplaced landmark (re-looking after
 every movement turned two clips under motion blur from met to missed). Sitting back down after a break is
-the exception: a movement of several seconds for anyone, which ends in the user's first posture. A steady
-user costs nothing more.
+the exception: a movement of several seconds for anyone, which ends in the user's first posture. So is a look
+taken as the picture changed a lot (`large_change`) that is judged neither clearly good nor clearly poor
+(`Analyzer._undecided`): half-way between two postures, or badly read. A steady user costs nothing more.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ SENSITIVE_FACTOR = 2.5
 FLOOR_MIN = 1.0
 FLOOR_WINDOW = 8  # comparisons remembered (a few seconds to a minute of samples)
 FLOOR_LEAST = 3  # comparisons needed before the still picture's variation is trusted
+# A change of the picture at least this large is a movement of the user, not the picture's own unrest: with
+# motion blur a steady upright user's picture changed by up to 4.6 grey levels from sample to sample (the blur's
+# direction changes every frame), a head tilt by 7.2-8.7, a lean in daylight by 17-29, a real man's changes
+# of posture (slouch_session_a) by 17-43. See `large_change`.
+LARGE_CHANGE = 2 * DEFAULT_THRESHOLD
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
@@ -79,11 +85,14 @@ class MotionGate:
         # The last check found the picture as it was at the last look, whether or not that look may still
         # stand for it (after MAX_REUSE_S the pose model looks again at the same picture).
         self.same_picture = False
+        # The last check found the picture changed by at least LARGE_CHANGE: the user moved (the analyzer may
+        # then ask, through `ran(settle=True)`, for one more look once the picture is still).
+        self.large_change = False
 
     def unchanged(self, image: np.ndarray, t: float, sensitive: bool = False) -> bool:
         """True when the last pose result can stand for this frame. `sensitive` (poor light): a change is
         judged against how much the still picture varies rather than the good-light threshold."""
-        self.same_picture = False
+        self.same_picture = self.large_change = False
         if self._ref is None:
             return False
         thumb = thumbnail(image)
@@ -93,6 +102,7 @@ class MotionGate:
         self._diffs = [*self._diffs[-(FLOOR_WINDOW - 1):], diff]
         changed = diff >= (self.sensitive_threshold() if sensitive else self.threshold)
         self.same_picture = not changed
+        self.large_change = diff >= LARGE_CHANGE
         if t - self._ref_t > self.max_reuse_s:
             return False  # a look every so often anyway (the picture may be the same: see same_picture)
         self._moving = changed
@@ -114,5 +124,5 @@ class MotionGate:
     def reset(self) -> None:
         self._ref = None
         self._diffs = []
-        self.same_picture = False
+        self.same_picture = self.large_change = False
         self._moving = self._mid_movement = False

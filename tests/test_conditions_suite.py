@@ -46,7 +46,6 @@ KNOWN_SHORT: dict[tuple[str, str], str] = {
     # daylight; the whole-frame denoising causes it, but without it the small head tilt reads as a lean (1.00 -> 0.68).
     # README "Why the small picture over-reads the slight slouch".
     ("small", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
-    ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.86 (0.91 in an earlier table)",
 }
 
 
@@ -107,9 +106,7 @@ REAL_CLIPS = ("slouch_session_a", "webcam_man")
 # The same list for the Tasks backend (Python 3.13+, or POSTURE_POSE_BACKEND=tasks), measured in a 3.13
 # venv with `benchmarks/bench_backends.py --conditions`, which prints these entries. Both backends run
 # the same networks, but not through the same graph, so a few pairs land on either side of a target.
-KNOWN_SHORT_TASKS: dict[tuple[str, str], str] = {
-    ("motion_blur", "head_tilt"): "measured 2026-12-02 at 1 Hz, mediapipe 0.10.33: balanced accuracy 0.86 (0.81 before the neck-bend witness)",
-}
+KNOWN_SHORT_TASKS: dict[tuple[str, str], str] = {}
 
 
 def known_short() -> dict[tuple[str, str], str]:

@@ -172,3 +172,92 @@ def test_a_turned_camera_is_found_behind_a_user_who_fills_the_frame() -> None:
         finder.close()
     assert found is not None
     assert motion.update(frame, pose) is None  # and the calibration's own picture is left alone
+
+
+def _leaning(deg: float, jitter: float = 0.0) -> Pose:
+    """A user filling the picture with head and face turned `deg` about the middle of the shoulders."""
+    import math
+
+    user = _user(ear_span=0.3, shoulders=0.7, cy=0.8)
+    pts = np.array([[user[i].x, user[i].y] for i in range(33)])
+    centre, a = np.array([0.5, 0.8]), math.radians(deg)
+    turn = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    aspect = np.array([4 / 3, 1.0])
+    for i in range(11):
+        pts[i] = centre + turn @ ((pts[i] - centre) * aspect) / aspect
+    pts[:11, 1] += jitter
+    return pose_from_arrays(pts, aspect=4 / 3)
+
+
+class _ScriptedFinder:
+    """The pose model's answers, one per look (the last one repeated)."""
+
+    def __init__(self, poses: list[Pose]) -> None:
+        self.poses = poses
+        self.looks = 0
+
+    def find(self, frame: np.ndarray) -> Detection:
+        pose = self.poses[min(self.looks, len(self.poses) - 1)]
+        self.looks += 1
+        return Detection(pose, Validity(True), -1)
+
+
+@pytest.mark.parametrize(("after", "looks"), [(10.0, 3), (20.0, 2), (0.0, 2)])
+def test_a_look_taken_as_the_user_moved_is_taken_again_once_still_only_when_it_is_undecided(after: float,
+                                                                                          looks: int) -> None:
+    """A look taken while the picture changed a lot (a movement, not the picture's own unrest) that is judged
+    neither clearly good nor clearly poor is a pose half-way between two postures or a badly read one (with
+    motion blur one look at a held head tilt read 61 where the looks after it read 16-41, and stood for 4 s):
+    it is taken again once the picture is still, even for a user who fills the picture. A clear look, poor
+    or good, is kept, as before."""
+    from calibration.capture import build_baseline
+    from posture.analyzer import Analyzer
+    from posture.metrics import compute_metrics
+    from posture.motion import DEFAULT_THRESHOLD, LARGE_CHANGE, thumbnail
+    from posture.scoring import ENTER_GOOD, ENTER_POOR, judge
+
+    baseline = build_baseline([compute_metrics(_leaning(0.5 * (i % 5 - 2), 0.002 * (i % 3 - 1)))
+                               for i in range(20)])[0]
+    score = judge(compute_metrics(_leaning(after)), baseline, "medium")
+    assert score is not None
+    assert (ENTER_POOR < score.score < ENTER_GOOD) == (looks == 3)
+    finder = _ScriptedFinder([_leaning(0.0), _leaning(after)])
+    analyzer = Analyzer(finder, baseline, motion_gate=True)  # type: ignore[arg-type]
+    still = _room()
+    analyzer.detect(still, 0.0)
+    moved = np.roll(still, 60, axis=1)
+    assert float(np.mean(np.abs(thumbnail(moved) - thumbnail(still)))) >= LARGE_CHANGE
+    analyzer.detect(moved, 1.0)
+    assert finder.looks == 2
+    settled = np.roll(still, 61, axis=1)
+    assert float(np.mean(np.abs(thumbnail(settled) - thumbnail(moved)))) < DEFAULT_THRESHOLD
+    analyzer.detect(settled, 2.0)
+    assert finder.looks == looks
+    for t in (3.0, 4.0, 5.0):
+        analyzer.detect(settled.copy(), t)
+    assert finder.looks == looks, "once still, the look is re-used again: one more look per movement at most"
+
+
+def test_the_picture_s_own_unrest_is_not_a_movement() -> None:
+    """A change over the gate's threshold but under LARGE_CHANGE (motion blur's direction changing from
+    frame to frame moved a steady user's picture by up to 4.6 grey levels) brings one fresh look, as ever,
+    and no second one, however undecided the look."""
+    from calibration.capture import build_baseline
+    from posture.analyzer import Analyzer
+    from posture.metrics import compute_metrics
+    from posture.motion import DEFAULT_THRESHOLD, LARGE_CHANGE, thumbnail
+
+    baseline = build_baseline([compute_metrics(_leaning(0.5 * (i % 5 - 2), 0.002 * (i % 3 - 1)))
+                               for i in range(20)])[0]
+    finder = _ScriptedFinder([_leaning(10.0)])
+    analyzer = Analyzer(finder, baseline, motion_gate=True)  # type: ignore[arg-type]
+    still = _room()
+    analyzer.detect(still, 0.0)
+    nudged = np.roll(still, 6, axis=1)
+    diff = float(np.mean(np.abs(thumbnail(nudged) - thumbnail(still))))
+    assert DEFAULT_THRESHOLD <= diff < LARGE_CHANGE, diff
+    analyzer.detect(nudged, 1.0)
+    assert finder.looks == 2
+    for t in (2.0, 3.0, 4.0):
+        analyzer.detect(nudged.copy(), t)
+    assert finder.looks == 2
