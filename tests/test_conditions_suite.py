@@ -41,12 +41,7 @@ CALIBRATION_FRAMES = 5
 # Condition x clip pairs whose measured figure (benchmarks/RESULTS.md, same code, same rate) misses a
 # target. The test still asserts the target; it is expected to fail until the judgement is good enough,
 # and `strict` turns the first pass into a failure so this list cannot go stale. Never lower the target.
-KNOWN_SHORT: dict[tuple[str, str], str] = {
-    # The slight slouch (labelled good) reads a 6.2 % head drop in the crop around the small user against 4.0 % in
-    # daylight; the whole-frame denoising causes it, but without it the small head tilt reads as a lean (1.00 -> 0.68).
-    # README "Why the small picture over-reads the slight slouch".
-    ("small", "slouch"): "measured 2026-12-02 at 1 Hz: balanced accuracy 0.94",
-}
+KNOWN_SHORT: dict[tuple[str, str], str] = {}
 
 
 def _builder(obs):  # type: ignore[no-untyped-def]

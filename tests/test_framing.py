@@ -10,7 +10,7 @@ import pytest
 from posture.camera_motion import CameraMotion, _background_mask
 from posture.conditions import camera_lower
 from posture.landmarks import Pose, pose_from_arrays
-from posture.person import STEADY_CROP, Detection, Validity, _small_user_square, _steady
+from posture.person import SMALL_USER, STEADY_CROP, Detection, Validity, _small_user_square, _steady
 
 from footage import SLOUCH
 
@@ -40,6 +40,21 @@ def test_the_crop_around_a_small_user_keeps_its_size_while_the_head_comes_forwar
     assert nearer is not None and nearer[2] > STEADY_CROP * upright[2]
     assert _steady(nearer, upright) == nearer
     assert _small_user_square(_user(ear_span=0.2, shoulders=0.6), 640, 480) is None  # not small
+
+
+def test_the_crop_around_a_small_user_shows_the_room_around_their_shoulders() -> None:
+    """The crop spans about three shoulder widths, not the 2.2 of the head-and-shoulders square: in the
+    tighter crop the pose model read a small user's upright head higher than in the clean picture, and a
+    slight slouch labelled good as a drop past the drifting line. Whether the user is small is still judged
+    on the head and shoulders, so the wider crop does not make a user near the limit count as large."""
+    user = _user(ear_span=0.06, shoulders=0.17)  # 109 px of shoulders on 640x480: 2.2 of them is 239 px
+    shoulders_px = 0.17 * 640
+    assert 2.2 * shoulders_px < SMALL_USER * 480 < 2.9 * shoulders_px
+    square = _small_user_square(user, 640, 480)
+    assert square is not None, "small on its head and shoulders"
+    assert square[2] >= 2.9 * shoulders_px
+    small = _small_user_square(_user(), 640, 480)
+    assert small is not None and small[2] >= 2.9 * 0.08 * 640
 
 
 class _CountingFinder:
