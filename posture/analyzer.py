@@ -11,6 +11,7 @@ from posture.burst import StillLooks
 from posture.camera_motion import CameraMotion, crowded_weight, rectify
 from posture.events import CalibrationFits, CalibrationMismatch, Event, RecalibrationSuggested
 from posture.judgeable import RECALIBRATE_MESSAGE, RecalibrationAdvisor, SampleQuality, assess
+from posture.landmarks import Pose
 from posture.light_shift import calibration_light
 from posture.metrics import METRIC_NAMES, MetricSet, compute_metrics
 from posture.motion import MotionGate, settles
@@ -209,10 +210,17 @@ class Analyzer:
         clear look is kept: looking again after every movement took the blurred real man from 0.97 to 0.92
         (a second look at a held upright photo read 71 where the first read 75, and the return to good was
         lost); a steady user brings no large change, so no extra look."""
-        if self.baseline is None or not detection.validity.ok or detection.pose is None:
+        if not detection.validity.ok or detection.pose is None:
             return False
-        judgement = judge(compute_metrics(detection.pose), self.baseline, self.sensitivity)
-        return judgement is not None and ENTER_POOR < judgement.score < ENTER_GOOD
+        score = self._score_alone(detection.pose)
+        return score is not None and ENTER_POOR < score < ENTER_GOOD
+
+    def _score_alone(self, pose: Pose) -> float | None:
+        """The score of one look judged on its own, without the smoothing over time (None: not judged)."""
+        if self.baseline is None:
+            return None
+        judgement = judge(compute_metrics(pose), self.baseline, self.sensitivity)
+        return judgement.score if judgement is not None else None
 
     def _still_looks_agree(self) -> bool:
         """A full set of still looks each of which, judged alone, is clearly good or clearly poor, all alike:
@@ -225,10 +233,10 @@ class Analyzer:
             return True  # nothing is judged yet: the median of a full set is as good as it gets
         scores = []
         for pose in self._still_looks.poses:
-            judgement = judge(compute_metrics(pose), self.baseline, self.sensitivity)
-            if judgement is None:
+            score = self._score_alone(pose)
+            if score is None:
                 return False
-            scores.append(judgement.score)
+            scores.append(score)
         return min(scores) >= ENTER_GOOD or max(scores) <= ENTER_POOR
 
     def process(self, image: np.ndarray, t: float, wall: float) -> Analysis:

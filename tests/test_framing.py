@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from posture.baseline import Baseline
 from posture.camera_motion import CameraMotion, _background_mask
 from posture.conditions import camera_lower
 from posture.landmarks import Pose, pose_from_arrays
@@ -204,6 +205,14 @@ def _leaning(deg: float, jitter: float = 0.0) -> Pose:
     return pose_from_arrays(pts, aspect=4 / 3)
 
 
+def _leaning_baseline() -> Baseline:
+    """A calibration of `_leaning` users sitting upright, with a little sway and jitter."""
+    from calibration.capture import build_baseline
+    from posture.metrics import compute_metrics
+
+    return build_baseline([compute_metrics(_leaning(0.5 * (i % 5 - 2), 0.002 * (i % 3 - 1))) for i in range(20)])[0]
+
+
 class _ScriptedFinder:
     """The pose model's answers, one per look (the last one repeated)."""
 
@@ -225,14 +234,12 @@ def test_a_look_taken_as_the_user_moved_is_taken_again_once_still_only_when_it_i
     motion blur one look at a held head tilt read 61 where the looks after it read 16-41, and stood for 4 s):
     it is taken again once the picture is still, even for a user who fills the picture. A clear look, poor
     or good, is kept, as before."""
-    from calibration.capture import build_baseline
     from posture.analyzer import Analyzer
     from posture.metrics import compute_metrics
     from posture.motion import DEFAULT_THRESHOLD, LARGE_CHANGE, thumbnail
     from posture.scoring import ENTER_GOOD, ENTER_POOR, judge
 
-    baseline = build_baseline([compute_metrics(_leaning(0.5 * (i % 5 - 2), 0.002 * (i % 3 - 1)))
-                               for i in range(20)])[0]
+    baseline = _leaning_baseline()
     score = judge(compute_metrics(_leaning(after)), baseline, "medium")
     assert score is not None
     assert (ENTER_POOR < score.score < ENTER_GOOD) == (looks == 3)
@@ -257,13 +264,10 @@ def test_the_picture_s_own_unrest_is_not_a_movement() -> None:
     """A change over the gate's threshold but under LARGE_CHANGE (motion blur's direction changing from
     frame to frame moved a steady user's picture by up to 4.6 grey levels) brings one fresh look, as ever,
     and no second one, however undecided the look."""
-    from calibration.capture import build_baseline
     from posture.analyzer import Analyzer
-    from posture.metrics import compute_metrics
     from posture.motion import DEFAULT_THRESHOLD, LARGE_CHANGE, thumbnail
 
-    baseline = build_baseline([compute_metrics(_leaning(0.5 * (i % 5 - 2), 0.002 * (i % 3 - 1)))
-                               for i in range(20)])[0]
+    baseline = _leaning_baseline()
     finder = _ScriptedFinder([_leaning(10.0)])
     analyzer = Analyzer(finder, baseline, motion_gate=True)  # type: ignore[arg-type]
     still = _room()
